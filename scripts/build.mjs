@@ -1,0 +1,27 @@
+// Build: TypeScript (tsc) and the AssemblyScript kernels (asc, all files of src/kernels/assembly in one .wasm over an
+// imported shared memory). Run by `npm test`, `npm start` and `npm run bench`, so a fresh clone needs nothing else.
+import { execFileSync } from "node:child_process";
+import { readdirSync, mkdirSync, statSync, existsSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const asmDir = join(root, "src", "kernels", "assembly");
+const wasmOut = join(root, "dist", "kernels.wasm");
+
+function newestMtime(dir) {
+  return Math.max(...readdirSync(dir).map((f) => statSync(join(dir, f)).mtimeMs));
+}
+
+mkdirSync(join(root, "dist"), { recursive: true });
+const sources = readdirSync(asmDir).filter((f) => f.endsWith(".ts")).sort().map((f) => join(asmDir, f));
+if (!existsSync(wasmOut) || statSync(wasmOut).mtimeMs < newestMtime(asmDir)) {
+  execFileSync(bin("asc"), [
+    ...sources, "-o", wasmOut,
+    "-O3", "--noAssert", "--runtime", "stub",
+    "--importMemory", "--sharedMemory", "--initialMemory", "32", "--maximumMemory", "65536", "--noExportMemory",
+    "--enable", "simd", "--enable", "threads",
+  ], { stdio: "inherit", cwd: root });
+}
+execFileSync(bin("tsc"), ["-p", join(root, "tsconfig.json")], { stdio: "inherit", cwd: root });

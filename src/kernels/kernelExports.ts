@@ -1,0 +1,67 @@
+/**
+ * The functions kernels.wasm exports. Every argument named like a buffer is a byte offset (pointer) into the shared
+ * heap. Row kernels take (begin, end) first: the half-open range of rows this call computes, so the thread pool can
+ * split one call across threads (see ThreadPool); calling with (0, rows) computes everything on one thread.
+ *
+ * Layouts (ggml order for weights: a matrix of `rows` outputs x `cols` inputs is stored row-major, row r at r*rowBytes):
+ *   f32/f16/bf16 weights: rows x cols elements.
+ *   q8_0 weights: rows x (cols/32) blocks of 34 bytes (f16 scale d, 32 x int8), value = d*q.
+ *   q4_0 weights: rows x (cols/32) blocks of 18 bytes (f16 scale d, 16 bytes: byte j = element j (low nibble) and
+ *     element j+16 (high nibble)), value = d*(nibble-8).
+ *   q8 activations (input of the q8_0/q4_0 matvecs; see q8ActivationBytes): per token, `cols` int8 codes followed by
+ *     cols/32 f32 scales (one per block of 32), value = scale*code; produced by quantize_act_q8.
+ */
+export interface KernelExports {
+  /** out[r] = Σ_c W[r,c]·x[c] for r in [begin,end); x: [cols] f32, out: [rows] f32 */
+  matvec_f32(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
+  matvec_f16(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
+  matvec_bf16(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
+  /** xq: q8 activations of one token */
+  matvec_q8_0(begin: number, end: number, w: number, xq: number, out: number, cols: number): void;
+  matvec_q4_0(begin: number, end: number, w: number, xq: number, out: number, cols: number): void;
+  /** rows = tokens: x [nTok, cols] f32 -> xq [nTok, q8ActivationBytes(cols)] */
+  quantize_act_q8(begin: number, end: number, x: number, xq: number, cols: number): void;
+
+  /** Batched (prefill): out[t, r] = Σ_c W[r,c]·x[t,c], out: [nTok, rows]; weight rows [begin,end) */
+  matmul_f32(begin: number, end: number, w: number, x: number, out: number, cols: number, rows: number, nTok: number): void;
+  matmul_f16(begin: number, end: number, w: number, x: number, out: number, cols: number, rows: number, nTok: number): void;
+  matmul_bf16(begin: number, end: number, w: number, x: number, out: number, cols: number, rows: number, nTok: number): void;
+  /** xq: [nTok, q8ActivationBytes(cols)] */
+  matmul_q8_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
+  matmul_q4_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
+
+  /** rows = tokens: out[t] = x[t] / sqrt(mean(x[t]²) + eps) ⊙ weight; x, out: [nTok, dim] (may alias) */
+  rmsnorm(begin: number, end: number, x: number, weight: number, out: number, dim: number, eps: number): void;
+  /**
+   * rows = tokens: rotates interleaved pairs (x[2i], x[2i+1]) of every head of token t at position pos0+t;
+   * x: [nTok, nHeads*headDim]; cosSin: [seqLen, headDim/2, 2] f32 (cos, sin of pos·theta^(-2i/headDim))
+   */
+  rope(begin: number, end: number, x: number, cosSin: number, pos0: number, nHeads: number, headDim: number): void;
+  /** rows: softmax of each row of x [rows, cols] in place; -Infinity entries become exactly 0 */
+  softmax(begin: number, end: number, x: number, cols: number): void;
+  /** elements: gate[i] = silu(gate[i]) * up[i] */
+  swiglu(begin: number, end: number, gate: number, up: number): void;
+  /** elements: x[i] += y[i] */
+  add(begin: number, end: number, x: number, y: number): void;
+
+  /**
+   * rows = cached tokens t in [begin,end): out[i*T + t] = q_i·k_t for the nq query rows q [nq, headDim] f32;
+   * key t starts at element t*kStride of k (f32 or f16 elements).
+   */
+  attn_scores_f32(begin: number, end: number, q: number, k: number, out: number, nq: number, headDim: number, kStride: number, T: number): void;
+  attn_scores_f16(begin: number, end: number, q: number, k: number, out: number, nq: number, headDim: number, kStride: number, T: number): void;
+  /**
+   * rows = head dimensions d in [begin,end): out[i*headDim + d] = Σ_t p[i*T + t]·v_t[d]; p: [nq, T] f32;
+   * value t starts at element t*vStride of v.
+   */
+  attn_mix_f32(begin: number, end: number, p: number, v: number, out: number, nq: number, headDim: number, vStride: number, T: number): void;
+  attn_mix_f16(begin: number, end: number, p: number, v: number, out: number, nq: number, headDim: number, vStride: number, T: number): void;
+
+  /** bytes [begin,end): dst[i] = src[i] (memory-bandwidth probe for benchmarks) */
+  copy_bytes(begin: number, end: number, src: number, dst: number): void;
+}
+
+/** Bytes of one token's q8 activations: `cols` int8 codes then cols/32 f32 scales. */
+export function q8ActivationBytes(cols: number): number {
+  return cols + (cols / 32) * 4;
+}

@@ -1,0 +1,52 @@
+import { parentPort, workerData } from "node:worker_threads";
+import { CONTROL, SPIN_ITERATIONS, sliceEnd, type RowKernel } from "./ThreadPool.js";
+import { wasmImports } from "./wasmImports.js";
+
+/**
+ * A pool worker: instantiates the kernels over the shared memory, then loops forever waiting for the control block's
+ * generation to change, runs its slice of the requested kernel and counts itself done (see ThreadPool).
+ */
+interface PoolWorkerData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  controlPtr: number;
+  index: number;
+  threads: number;
+  names: string[];
+}
+
+const data = workerData as PoolWorkerData;
+const instance = new WebAssembly.Instance(data.module, wasmImports(data.memory));
+const kernels = data.names.map((n) => instance.exports[n] as RowKernel);
+const ctl = new Int32Array(data.memory.buffer, data.controlPtr, 16);
+const args = new Float64Array(data.memory.buffer, data.controlPtr + CONTROL.argsByteOffset, CONTROL.maxArgs);
+parentPort!.postMessage("ready");
+
+let seen = Atomics.load(ctl, CONTROL.generation);
+for (;;) {
+  let spins = 0;
+  while (Atomics.load(ctl, CONTROL.generation) === seen) {
+    if (++spins > SPIN_ITERATIONS) Atomics.wait(ctl, CONTROL.generation, seen);
+  }
+  seen = Atomics.load(ctl, CONTROL.generation);
+  if (Atomics.load(ctl, CONTROL.quit) === 1) break;
+  try {
+    runSlice();
+  } finally {
+    // counted even if the kernel threw, so the main thread never waits forever
+    Atomics.add(ctl, CONTROL.done, 1);
+    Atomics.notify(ctl, CONTROL.done);
+  }
+}
+
+/** This worker's share of the rows: slice number `index` (the main thread takes slice 0). */
+function runSlice(): void {
+  const rows = Atomics.load(ctl, CONTROL.rows);
+  const grain = Atomics.load(ctl, CONTROL.grain);
+  const fn = kernels[Atomics.load(ctl, CONTROL.kernel)]!;
+  const begin = sliceEnd(data.index - 1, rows, data.threads, grain);
+  const end = sliceEnd(data.index, rows, data.threads, grain);
+  if (begin < end) {
+    fn(begin, end, args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, args[6]!, args[7]!, args[8]!, args[9]!, args[10]!, args[11]!);
+  }
+}
