@@ -1,0 +1,38 @@
+import type { KVCache } from "./KVCache.js";
+import type { ModelConfig } from "../model/config.js";
+
+/**
+ * The memory figures a user sees for a cache, all from measured bytes:
+ *   bitsPerValue = 8·hotBytes / (stored values), stored values = tokens × layers × 2 (K and V) × kvDim;
+ *   ratioVsFp16 = (the same tokens in fp16: 2 bytes per value) / hotBytes.
+ */
+export interface CacheReport {
+  readonly spec: string;
+  readonly tokens: number;
+  readonly hotBytes: number;
+  readonly codesBytes: number;
+  readonly metadataBytes: number;
+  readonly outlierBytes: number;
+  readonly residualBytes: number;
+  readonly backingBytes: number;
+  readonly bitsPerValue: number;
+  readonly ratioVsFp16: number;
+}
+
+export function cacheReport(cache: KVCache, config: ModelConfig): CacheReport {
+  const bytes = cache.nbytes();
+  const tokens = cache.nextPos;
+  const values = tokens * config.nLayers * 2 * config.nKvHeads * config.headDim;
+  return {
+    spec: cache.spec,
+    tokens,
+    hotBytes: bytes.hot,
+    codesBytes: bytes.codes,
+    metadataBytes: bytes.metadata,
+    outlierBytes: bytes.outliers,
+    residualBytes: bytes.residual,
+    backingBytes: bytes.backing,
+    bitsPerValue: values > 0 ? (8 * bytes.hot) / values : 0,
+    ratioVsFp16: bytes.hot > 0 ? (2 * values) / bytes.hot : 0,
+  };
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+import { parseArgs, helpText, type FlagTable, type ParsedArgs } from "./args.js";
+import { processIo, type CliIo } from "./io.js";
+import { GENERATE_FLAGS, generateCommand } from "./generateCommand.js";
+import { PPL_FLAGS, pplCommand } from "./pplCommand.js";
+import { INSPECT_FLAGS, inspectCommand } from "./inspectCommand.js";
+import { CONVERT_FLAGS, convertCommand } from "./convertCommand.js";
+import { QaqError, UsageError } from "../util/errors.js";
+
+/** The `qaq` command table: one entry per command, each implemented in its own file. */
+interface Command {
+  readonly usage: string;
+  readonly summary: string;
+  readonly flags: FlagTable;
+  readonly run: (args: ParsedArgs, io: CliIo) => Promise<void>;
+}
+
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  generate: { usage: "[flags]", summary: "Generate text (stdout) from a prompt; speed and cache bytes on stderr.", flags: GENERATE_FLAGS, run: generateCommand },
+  ppl: { usage: "--text FILE [flags]", summary: "Perplexity of a text file under a KV-cache setting.", flags: PPL_FLAGS, run: pplCommand },
+  inspect: { usage: "FILE", summary: "Metadata, tensor names, types and shapes of a model file.", flags: INSPECT_FLAGS, run: inspectCommand },
+  convert: { usage: "IN.bin --tokenizer TOK.bin --out OUT.gguf [--type f32|f16|q8_0|q4_0]", summary: "Convert a llama2.c checkpoint to GGUF.", flags: CONVERT_FLAGS, run: convertCommand },
+};
+
+function usage(): string {
+  const lines = ["usage: qaq <command> [flags]   (qaq <command> --help for its flags)", "", "commands:"];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${c.summary}`);
+  return lines.join("\n");
+}
+
+/** Runs one command line; returns the exit code. Errors become one line on stderr, never a stack trace. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  try {
+    if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+      io.out(usage() + "\n");
+      return name === undefined ? 2 : 0;
+    }
+    const command = COMMANDS[name];
+    if (!command) throw new UsageError(`unknown command "${name}"\n${usage()}`);
+    const args = parseArgs(name, rest, command.flags);
+    if (args.help) {
+      io.out(helpText(name, command.usage, command.summary, command.flags) + "\n");
+      return 0;
+    }
+    await command.run(args, io);
+    return 0;
+  } catch (error) {
+    if (error instanceof QaqError) {
+      io.err(`qaq: ${error.message}\n`);
+      return error instanceof UsageError ? 2 : 1;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`qaq: internal error: ${message}\n`);
+    if (process.env["QAQ_DEBUG"]) io.err(String((error as Error).stack) + "\n");
+    return 70;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/cli/main.js")) {
+  runCli(process.argv.slice(2), processIo).then((code) => {
+    process.exitCode = code;
+  });
+}

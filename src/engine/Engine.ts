@@ -1,0 +1,76 @@
+import { Compute } from "../kernels/Compute.js";
+import { loadModelFile, type ModelFile } from "../format/modelFile.js";
+import { tokenizerFromGgufVocabulary, tokenizerFromLlama2cFile, checkTokenizerMatchesModel } from "../tokenizer/loadTokenizer.js";
+import type { SentencePieceTokenizer } from "../tokenizer/Tokenizer.js";
+import { loadWeights, freeWeights, type Weights } from "../model/weights.js";
+import { createForwardState, freeForwardState, type ForwardState } from "../model/state.js";
+import { LlamaModel } from "../model/llama.js";
+import type { ModelConfig } from "../model/config.js";
+import type { KVCache } from "../cache/KVCache.js";
+import { createCache } from "../cache/createCache.js";
+import type { KVCacheConfig } from "../cache/spec.js";
+import { FileFormatError } from "../util/errors.js";
+
+/**
+ * A loaded model ready to run: compute context (wasm heap + threads), weights, scratch, tokenizer. Create caches
+ * with `createCache` and run tokens through `model.forward`; `dispose` frees the threads.
+ */
+export class Engine {
+  private constructor(
+    readonly modelPath: string,
+    readonly config: ModelConfig,
+    readonly tokenizer: SentencePieceTokenizer,
+    readonly compute: Compute,
+    readonly model: LlamaModel,
+    private readonly weights: Weights,
+    private readonly state: ForwardState,
+  ) {}
+
+  /**
+   * Loads a GGUF or llama2.c model. `tokenizerPath` is required for llama2.c checkpoints (a tok*.bin) and optional for
+   * GGUF (which carries its vocabulary).
+   */
+  static async load(modelPath: string, tokenizerPath: string | undefined, threads: number): Promise<Engine> {
+    const file = await loadModelFile(modelPath);
+    const tokenizer = loadTokenizerFor(file, tokenizerPath);
+    const compute = await Compute.create(threads);
+    try {
+      const weights = loadWeights(compute, file);
+      const state = createForwardState(compute, file.config);
+      const model = new LlamaModel(file.config, compute, weights, state);
+      return new Engine(modelPath, file.config, tokenizer, compute, model, weights, state);
+    } catch (error) {
+      compute.dispose();
+      throw error;
+    }
+  }
+
+  createCache(config: KVCacheConfig, maxTokens = this.config.seqLen): KVCache {
+    const { nLayers, nKvHeads, headDim } = this.config;
+    return createCache(this.compute, { nLayers, nKvHeads, headDim, maxTokens }, config);
+  }
+
+  /** Bytes of weights in the heap. */
+  get weightBytes(): number {
+    return this.weights.regions.reduce((sum, r) => sum + r.byteLength, 0);
+  }
+
+  get weightsForAccounting(): Weights {
+    return this.weights;
+  }
+
+  dispose(): void {
+    freeForwardState(this.compute, this.state);
+    freeWeights(this.compute, this.weights);
+    this.compute.dispose();
+  }
+}
+
+function loadTokenizerFor(file: ModelFile, tokenizerPath: string | undefined): SentencePieceTokenizer {
+  let tokenizer: SentencePieceTokenizer;
+  if (tokenizerPath !== undefined) tokenizer = tokenizerFromLlama2cFile(tokenizerPath);
+  else if (file.vocabulary) tokenizer = tokenizerFromGgufVocabulary(file.vocabulary, file.path);
+  else throw new FileFormatError(file.path, "a llama2.c checkpoint has no vocabulary: pass --tokenizer tok*.bin");
+  checkTokenizerMatchesModel(tokenizer, file.config.vocabSize, tokenizerPath ?? file.path);
+  return tokenizer;
+}

@@ -1,0 +1,123 @@
+import type { Compute } from "../kernels/Compute.js";
+import type { Region } from "../kernels/WasmHeap.js";
+import type { ModelFile } from "../format/modelFile.js";
+import { TENSOR_NAMES, type TensorType, type TensorView } from "../format/tensor.js";
+import { dequantizeTensorRow } from "../format/gguf/ggmlTypes.js";
+import type { ModelConfig } from "./config.js";
+import { FileFormatError, UnsupportedError } from "../util/errors.js";
+
+/**
+ * The model's weights, copied once from the file into the wasm heap in their stored type (f32, f16, bf16, q8_0 or
+ * q4_0 stay as they are; kernels read them directly). Only the 1-D norm weights are widened to f32.
+ */
+export interface WeightMatrix {
+  readonly name: string;
+  readonly type: TensorType;
+  /** outputs */
+  readonly rows: number;
+  /** inputs */
+  readonly cols: number;
+  /** rows x cols in the stored layout of `type` (see kernelExports.ts) */
+  readonly region: Region;
+  /** the same bytes seen as a tensor (for row lookups on the TypeScript side: token embeddings) */
+  readonly view: TensorView;
+}
+
+export interface LayerWeights {
+  /** [dim] f32 */
+  readonly attnNorm: Region;
+  readonly wq: WeightMatrix;
+  readonly wk: WeightMatrix;
+  readonly wv: WeightMatrix;
+  readonly wo: WeightMatrix;
+  /** [dim] f32 */
+  readonly ffnNorm: Region;
+  readonly gate: WeightMatrix;
+  readonly up: WeightMatrix;
+  readonly down: WeightMatrix;
+}
+
+export interface Weights {
+  /** [vocab, dim]: rows are read on the TypeScript side (one per token) */
+  readonly tokenEmbedding: WeightMatrix;
+  readonly layers: readonly LayerWeights[];
+  /** [dim] f32 */
+  readonly outputNorm: Region;
+  /** [vocab, dim]: the token embedding itself when the classifier is tied */
+  readonly output: WeightMatrix;
+  /** every region allocated for the weights (for dispose and accounting) */
+  readonly regions: readonly Region[];
+}
+
+const MATVEC_TYPES: readonly TensorType[] = ["f32", "f16", "bf16", "q8_0", "q4_0"];
+
+export function loadWeights(compute: Compute, file: ModelFile): Weights {
+  const { config } = file;
+  const regions: Region[] = [];
+  const heap = compute.heap;
+
+  const tensor = (name: string): TensorView => {
+    const t = file.tensors.get(name);
+    if (!t) throw new FileFormatError(file.path, `missing tensor ${name}`);
+    return t;
+  };
+  const matrix = (name: string, rows: number, cols: number): WeightMatrix => {
+    const t = tensor(name);
+    if (t.shape.length !== 2 || t.shape[0] !== cols || t.shape[1] !== rows) {
+      throw new FileFormatError(file.path, `tensor ${name} has shape [${t.shape.join(", ")}], expected [${cols}, ${rows}]`);
+    }
+    if (!MATVEC_TYPES.includes(t.type)) throw new UnsupportedError(`${file.path}: tensor ${name} has unsupported type ${t.type}`);
+    if ((t.type === "q8_0" || t.type === "q4_0") && cols % 32 !== 0) {
+      throw new FileFormatError(file.path, `tensor ${name}: ${t.type} rows of ${cols} values are not whole blocks of 32`);
+    }
+    const region = heap.alloc(t.data.byteLength, `weights ${name}`);
+    heap.u8(region).set(t.data);
+    regions.push(region);
+    // the view points at the heap copy, so the file's buffer can be dropped once loading is done
+    return { name, type: t.type, rows, cols, region, view: { ...t, data: heap.u8(region) } };
+  };
+  const norm = (name: string, dim: number): Region => {
+    const t = tensor(name);
+    if (t.shape.length !== 1 || t.shape[0] !== dim) {
+      throw new FileFormatError(file.path, `tensor ${name} has shape [${t.shape.join(", ")}], expected [${dim}]`);
+    }
+    const region = heap.alloc(dim * 4, `weights ${name}`);
+    dequantizeTensorRow(t, 0, heap.f32(region, 0, dim));
+    regions.push(region);
+    return region;
+  };
+
+  const { dim, hiddenDim, nLayers, headDim, nKvHeads, vocabSize } = config as ModelConfig;
+  const kvDim = nKvHeads * headDim;
+  const tokenEmbedding = matrix(TENSOR_NAMES.tokenEmbedding, vocabSize, dim);
+  const layers: LayerWeights[] = [];
+  for (let l = 0; l < nLayers; l++) {
+    layers.push({
+      attnNorm: norm(TENSOR_NAMES.attnNorm(l), dim),
+      wq: matrix(TENSOR_NAMES.wq(l), dim, dim),
+      wk: matrix(TENSOR_NAMES.wk(l), kvDim, dim),
+      wv: matrix(TENSOR_NAMES.wv(l), kvDim, dim),
+      wo: matrix(TENSOR_NAMES.wo(l), dim, dim),
+      ffnNorm: norm(TENSOR_NAMES.ffnNorm(l), dim),
+      gate: matrix(TENSOR_NAMES.ffnGate(l), hiddenDim, dim),
+      up: matrix(TENSOR_NAMES.ffnUp(l), hiddenDim, dim),
+      down: matrix(TENSOR_NAMES.ffnDown(l), dim, hiddenDim),
+    });
+  }
+  const outputNorm = norm(TENSOR_NAMES.outputNorm, dim);
+  const output = file.tensors.has(TENSOR_NAMES.output) ? matrix(TENSOR_NAMES.output, vocabSize, dim) : tokenEmbedding;
+  return { tokenEmbedding, layers, outputNorm, output, regions };
+}
+
+/** Bytes of weights one decode step streams (every matrix once; the embedding row is negligible unless tied). */
+export function weightBytesPerToken(weights: Weights): number {
+  let bytes = weights.output.region.byteLength;
+  for (const l of weights.layers) {
+    for (const m of [l.wq, l.wk, l.wv, l.wo, l.gate, l.up, l.down]) bytes += m.region.byteLength;
+  }
+  return bytes;
+}
+
+export function freeWeights(compute: Compute, weights: Weights): void {
+  for (const r of weights.regions) compute.heap.free(r);
+}
