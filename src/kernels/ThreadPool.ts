@@ -20,14 +20,14 @@ export const CONTROL = {
   grain: 5,
   /** float64 arguments start at this byte offset of the block */
   argsByteOffset: 64,
-  maxArgs: 12,
-  bytes: 64 + 12 * 8,
+  maxArgs: 16,
+  bytes: 64 + 16 * 8,
 } as const;
 
 /** Iterations of the spin loop before Atomics.wait (~50-100 us on this machine). */
 export const SPIN_ITERATIONS = 20000;
 
-/** A kernel as the pool calls it: (begin, end, a0..a11); wasm ignores surplus arguments. */
+/** A kernel as the pool calls it: (begin, end, a0..a15); wasm ignores surplus arguments. */
 export type RowKernel = (begin: number, end: number, ...args: number[]) => void;
 
 export class ThreadPool {
@@ -83,7 +83,7 @@ export class ThreadPool {
     const fn = this.mainKernels[index]!;
     const a = args;
     if (this.threads === 1 || rows < this.threads * Math.max(grain, minRowsPerThread)) {
-      fn(0, rows, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+      fn(0, rows, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
       return;
     }
     for (let i = 0; i < a.length; i++) this.args[i] = a[i]!;
@@ -95,7 +95,7 @@ export class ThreadPool {
     Atomics.add(ctl, CONTROL.generation, 1);
     Atomics.notify(ctl, CONTROL.generation);
     const end = sliceEnd(0, rows, this.threads, grain);
-    fn(0, end, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!);
+    fn(0, end, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
     const want = this.threads - 1;
     let spins = 0;
     while (Atomics.load(ctl, CONTROL.done) !== want) {

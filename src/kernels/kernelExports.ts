@@ -11,7 +11,9 @@
  *   q8 activations (input of the q8_0/q4_0 matvecs; see q8ActivationBytes): per token, `cols` int8 codes followed by
  *     cols/32 f32 scales (one per block of 32), value = scale*code; produced by quantize_act_q8.
  */
-export interface KernelExports {
+import type { PackedAttentionExports } from "./packedKernelExports.js";
+
+export interface KernelExports extends PackedAttentionExports {
   /** out[r] = Σ_c W[r,c]·x[c] for r in [begin,end); x: [cols] f32, out: [rows] f32 */
   matvec_f32(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
   matvec_f16(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
