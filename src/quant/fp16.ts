@@ -8,8 +8,11 @@
 
 /** float32 -> binary16 bits, round to nearest even; overflow -> ±Inf, NaN stays NaN. */
 export function f32ToF16(value: number): number {
-  const f = Math.fround(value);
-  const bits = floatBits(f);
+  return f16FromF32Bits(floatBits(Math.fround(value)));
+}
+
+/** The same conversion from the raw float32 bit pattern (read through a Uint32Array view: no DataView per value). */
+export function f16FromF32Bits(bits: number): number {
   const sign = (bits >>> 16) & 0x8000;
   const exp = (bits >>> 23) & 0xff;
   let mant = bits & 0x7fffff;
@@ -38,6 +41,20 @@ export function f32ToF16(value: number): number {
     }
   }
   return sign | (e << 10) | m;
+}
+
+/** Largest finite binary16 value. */
+export const F16_MAX = 65504;
+
+/**
+ * float32 -> binary16 bits like f32ToF16, but finite values beyond ±65504 become ±65504 instead of ±Inf: where an
+ * exact value is stored in fp16 (quantization outliers), a clipped finite value is better than an Infinity that
+ * would turn attention into NaN. Infinities and NaN map as in f32ToF16.
+ */
+export function f32ToF16Saturating(value: number): number {
+  if (value > F16_MAX && value !== Infinity) return f32ToF16(F16_MAX);
+  if (value < -F16_MAX && value !== -Infinity) return f32ToF16(-F16_MAX);
+  return f32ToF16(value);
 }
 
 /** binary16 bits -> number (exact). */

@@ -1,0 +1,36 @@
+/**
+ * Building tokenizers from files, and the check that a tokenizer belongs to a model.
+ */
+import { readFileSync } from "node:fs";
+import { FileFormatError } from "../util/errors.js";
+import { parseLlama2cTokenizer } from "./parseLlama2cTokenizer.js";
+import { SentencePieceTokenizer } from "./Tokenizer.js";
+import { vocabularyFromGguf, vocabularyFromLlama2c, type GgufVocabularyFields } from "./Vocabulary.js";
+
+/** Reads a llama2.c tok.bin file (tok512.bin, tokenizer.bin). */
+export function tokenizerFromLlama2cFile(path: string): SentencePieceTokenizer {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new FileFormatError(path, `cannot read the tokenizer file (${reason})`);
+  }
+  const { pieces, scores } = parseLlama2cTokenizer(bytes, path);
+  return new SentencePieceTokenizer(vocabularyFromLlama2c(pieces, scores, path));
+}
+
+/** Builds the tokenizer of a GGUF model from its tokenizer.ggml.* fields; `file` names the GGUF in errors. */
+export function tokenizerFromGgufVocabulary(fields: GgufVocabularyFields, file: string): SentencePieceTokenizer {
+  return new SentencePieceTokenizer(vocabularyFromGguf(fields, file));
+}
+
+/** A tokenizer whose piece count differs from the model's embedding rows belongs to another model. */
+export function checkTokenizerMatchesModel(tokenizer: SentencePieceTokenizer, vocabSize: number, file: string): void {
+  if (tokenizer.vocabSize !== vocabSize) {
+    throw new FileFormatError(
+      file,
+      `tokenizer has ${tokenizer.vocabSize} pieces but the model's vocabulary is ${vocabSize}`,
+    );
+  }
+}
