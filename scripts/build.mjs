@@ -14,14 +14,24 @@ function newestMtime(dir) {
   return Math.max(...readdirSync(dir).map((f) => statSync(join(dir, f)).mtimeMs));
 }
 
+/** Runs a build tool; on failure its own output has already said why, so exit without a stack trace. */
+function run(tool, args) {
+  try {
+    execFileSync(bin(tool), args, { stdio: "inherit", cwd: root });
+  } catch {
+    console.error(`build: ${tool} failed`);
+    process.exit(1);
+  }
+}
+
 mkdirSync(join(root, "dist"), { recursive: true });
 const sources = readdirSync(asmDir).filter((f) => f.endsWith(".ts")).sort().map((f) => join(asmDir, f));
 if (!existsSync(wasmOut) || statSync(wasmOut).mtimeMs < newestMtime(asmDir)) {
-  execFileSync(bin("asc"), [
+  run("asc", [
     ...sources, "-o", wasmOut,
     "-O3", "--noAssert", "--runtime", "stub",
     "--importMemory", "--sharedMemory", "--initialMemory", "32", "--maximumMemory", "65536", "--noExportMemory",
     "--enable", "simd", "--enable", "threads",
-  ], { stdio: "inherit", cwd: root });
+  ]);
 }
-execFileSync(bin("tsc"), ["-p", join(root, "tsconfig.json")], { stdio: "inherit", cwd: root });
+run("tsc", ["-p", join(root, "tsconfig.json")]);

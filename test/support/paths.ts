@@ -1,0 +1,15 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+
+/** The project root (dist/test/support/paths.js -> ../../..) and the read-only shared folder beside it. */
+export const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const SHARED = join(PROJECT_ROOT, "..", "shared");
+export const SHARED_PRESENT = existsSync(join(SHARED, "golden", "stories260K.json"));
+export const SKIP_SHARED = SHARED_PRESENT ? false : `../shared is absent (expected at ${SHARED})`;
+
+export const BUNDLED_MODEL = join(PROJECT_ROOT, "models", "stories260K", "stories260K.bin");
+export const BUNDLED_TOKENIZER = join(PROJECT_ROOT, "models", "stories260K", "tok512.bin");
+export const SHARED_GGUF = join(SHARED, "models", "stories260K", "stories260K.f32.gguf");
+export const GOLDEN_PATH = join(SHARED, "golden", "stories260K.json");
+export const TINYSTORIES = join(SHARED, "data", "tinystories", "tinystories_val_head.txt");
