@@ -1,6 +1,5 @@
 import { readFile } from "node:fs/promises";
 import { parseKvSpec } from "../cache/spec.js";
-import { cacheReport } from "../cache/cacheReport.js";
 import { encodeParagraphs, perplexity } from "../eval/perplexity.js";
 import { boolFlag, numberFlag, requireString, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { DEFAULT_THREADS } from "./defaults.js";
@@ -22,7 +21,7 @@ export const PPL_FLAGS: FlagTable = {
 
 export async function pplCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const textPath = requireString("ppl", args, "text");
-  const kv = parseKvSpec(stringFlag(args, "kv") ?? "fp32");
+  const kvConfig = parseKvSpec(stringFlag(args, "kv") ?? "fp32");
   let text: string;
   try {
     text = await readFile(textPath, "utf8");
@@ -40,11 +39,12 @@ export async function pplCommand(args: ParsedArgs, io: CliIo): Promise<void> {
       ? encodeParagraphs(engine, text, maxTokens)
       : engine.tokenizer.encode(text, true).subarray(0, maxTokens);
     if (ids.length < 2) throw new FileFormatError(textPath, "fewer than 2 tokens to score");
-    const cache = engine.createCache(kv, Math.min(engine.config.seqLen, ctx + 1));
+    const cache = engine.createCache(kvConfig, Math.min(engine.config.seqLen, ctx + 1));
     const started = performance.now();
     const result = perplexity(engine, cache, ids, ctx);
     const seconds = (performance.now() - started) / 1000;
-    const report = { ...result, kv: cacheReport(cache, engine.config), seconds, model: engine.modelPath, text: textPath };
+    const { cache: kv, ...scores } = result;
+    const report = { ...scores, kv, seconds, model: engine.modelPath, text: textPath };
     cache.dispose();
     if (boolFlag(args, "json")) io.out(JSON.stringify(report) + "\n");
     else io.out(`ppl ${result.ppl.toFixed(5)} ± ${(result.ppl * result.stderr).toFixed(5)} over ${result.scored} tokens (${seconds.toFixed(1)} s)\n`);

@@ -1,5 +1,6 @@
 import type { Engine } from "../engine/Engine.js";
 import type { KVCache } from "../cache/KVCache.js";
+import { cacheReport, type CacheReport } from "../cache/cacheReport.js";
 
 /**
  * Perplexity by teacher forcing. The token stream is scored in windows of ctx+1 tokens that overlap by one token,
@@ -15,6 +16,8 @@ export interface PerplexityResult {
   readonly scored: number;
   readonly ctx: number;
   readonly windows: number;
+  /** the cache measured at the end of the longest window (the most tokens it held) */
+  readonly cache: CacheReport;
 }
 
 /** Paragraph protocol of the golden file: split on blank lines, strip, drop empties, BOS + each paragraph. */
@@ -30,22 +33,23 @@ export function encodeParagraphs(engine: Engine, text: string, maxTokens: number
 }
 
 /**
- * Scores `ids` in windows of ctx+1 tokens with `cache` (reset before each window). `onWindow` sees each window's
- * per-target NLLs (for KL/agreement metrics that compare caches).
+ * Scores `ids` in windows of ctx+1 tokens with `cache` (reset before each window).
  */
 export function perplexity(engine: Engine, cache: KVCache, ids: Int32Array, ctx: number): PerplexityResult {
   const nlls: number[] = [];
   let windows = 0;
+  let peak: CacheReport | undefined;
   for (let start = 0; start + 1 < ids.length; start += ctx) {
     const window = ids.subarray(start, Math.min(ids.length, start + ctx + 1));
     cache.reset();
     scoreWindow(engine, cache, window, nlls);
+    if (!peak || cache.nextPos > peak.tokens) peak = cacheReport(cache, engine.config);
     windows++;
   }
   const n = nlls.length;
   const mean = nlls.reduce((a, b) => a + b, 0) / n;
   const variance = nlls.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1);
-  return { ppl: Math.exp(mean), meanNll: mean, stderr: Math.sqrt(variance / n), tokens: ids.length, scored: n, ctx, windows };
+  return { ppl: Math.exp(mean), meanNll: mean, stderr: Math.sqrt(variance / n), tokens: ids.length, scored: n, ctx, windows, cache: peak! };
 }
 
 /** Appends -log p(window[i+1] | window[..i]) for every i to `nlls`; runs in blocks so logits never exceed one block. */

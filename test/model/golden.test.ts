@@ -2,7 +2,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { Engine } from "../../src/engine/Engine.js";
-import { argmax } from "../../src/generate/sampler.js";
+import { greedy } from "../support/greedy.js";
 import { negLogSoftmax } from "../../src/eval/perplexity.js";
 import { BUNDLED_MODEL, BUNDLED_TOKENIZER, GOLDEN_PATH, SKIP_SHARED } from "../support/paths.js";
 
@@ -26,21 +26,6 @@ before(async () => {
   engine = await Engine.load(BUNDLED_MODEL, BUNDLED_TOKENIZER, 2);
 });
 after(() => engine?.dispose());
-
-/** Greedy decoding with the fp32 cache, one token at a time after a batched prompt. */
-export function greedy(e: Engine, prompt: readonly number[], steps: number): number[] {
-  const cache = e.createCache({ kind: "fp32" });
-  const ids = [...prompt];
-  let logits = e.model.forward(Int32Array.from(prompt), 0, cache, "last");
-  while (ids.length < prompt.length + steps) {
-    const next = argmax(logits);
-    ids.push(next);
-    if (ids.length === prompt.length + steps) break;
-    logits = e.model.forward(Int32Array.of(next), ids.length - 1, cache, "last");
-  }
-  cache.dispose();
-  return ids;
-}
 
 test("greedy 200 tokens from BOS equal the golden ids and text", { skip: SKIP_SHARED }, () => {
   const ids = greedy(engine, [1], golden.greedy_from_bos.steps);
@@ -92,4 +77,17 @@ test("sentence NLL within 1e-3 of the reference", { skip: SKIP_SHARED }, () => {
   for (let p = 0; p + 1 < ids.length; p++) nll += negLogSoftmax(logits.subarray(p * vocab, (p + 1) * vocab), ids[p + 1]!);
   assert.ok(Math.abs(nll - golden.nll.nll_sum) < 1e-3, `nll ${nll} vs ${golden.nll.nll_sum}`);
   cache.dispose();
+});
+
+test("file perplexity within 0.1% of 4.09126 with the fp32 cache (paragraph protocol, 20000 tokens, ctx 512)", { skip: SKIP_SHARED }, async () => {
+  const { readFile } = await import("node:fs/promises");
+  const { encodeParagraphs, perplexity } = await import("../../src/eval/perplexity.js");
+  const { TINYSTORIES } = await import("../support/paths.js");
+  const ids = encodeParagraphs(engine, await readFile(TINYSTORIES, "utf8"), 20000);
+  const cache = engine.createCache({ kind: "fp32" });
+  const result = perplexity(engine, cache, ids, 512);
+  cache.dispose();
+  assert.equal(result.tokens, 20000);
+  assert.equal(result.scored, 19999);
+  assert.ok(Math.abs(result.ppl / 4.09126 - 1) < 1e-3, `ppl ${result.ppl}`);
 });

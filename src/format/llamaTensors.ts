@@ -1,0 +1,68 @@
+/**
+ * The tensors a LLaMA model consists of, with their ggml-order shapes ([cols, rows] for a matrix of `rows` outputs),
+ * the check that a model file holds all of them with those shapes, and the type each is written in.
+ */
+import type { ModelConfig } from "../model/config.js";
+import { FileFormatError } from "../util/errors.js";
+import { GGML_TYPES } from "./gguf/ggmlTypes.js";
+import { TENSOR_NAMES, type TensorType, type TensorView } from "./tensor.js";
+
+export interface LlamaTensorShape {
+  readonly name: string;
+  /** ggml order: [dim] for a norm, [cols, rows] for a matrix. */
+  readonly shape: readonly number[];
+}
+
+/**
+ * Every tensor of the model in the order llama.cpp's llama2.c converter writes them (embedding, final norm, classifier,
+ * then the blocks); `output.weight` only for an untied classifier.
+ */
+export function llamaTensorShapes(config: ModelConfig, tiedClassifier: boolean): LlamaTensorShape[] {
+  const { dim, hiddenDim, nLayers, vocabSize, nKvHeads, headDim } = config;
+  const kvDim = nKvHeads * headDim;
+  const shapes: LlamaTensorShape[] = [
+    { name: TENSOR_NAMES.tokenEmbedding, shape: [dim, vocabSize] },
+    { name: TENSOR_NAMES.outputNorm, shape: [dim] },
+  ];
+  if (!tiedClassifier) shapes.push({ name: TENSOR_NAMES.output, shape: [dim, vocabSize] });
+  for (let layer = 0; layer < nLayers; layer++) {
+    shapes.push(
+      { name: TENSOR_NAMES.attnNorm(layer), shape: [dim] },
+      { name: TENSOR_NAMES.wq(layer), shape: [dim, dim] },
+      { name: TENSOR_NAMES.wk(layer), shape: [dim, kvDim] },
+      { name: TENSOR_NAMES.wv(layer), shape: [dim, kvDim] },
+      { name: TENSOR_NAMES.wo(layer), shape: [dim, dim] },
+      { name: TENSOR_NAMES.ffnNorm(layer), shape: [dim] },
+      { name: TENSOR_NAMES.ffnGate(layer), shape: [dim, hiddenDim] },
+      { name: TENSOR_NAMES.ffnDown(layer), shape: [hiddenDim, dim] },
+      { name: TENSOR_NAMES.ffnUp(layer), shape: [dim, hiddenDim] },
+    );
+  }
+  return shapes;
+}
+
+/**
+ * Throws a FileFormatError naming the first required tensor that is missing or has another shape. The classifier
+ * is tied exactly when `output.weight` is absent.
+ */
+export function checkLlamaTensors(config: ModelConfig, tensors: ReadonlyMap<string, TensorView>, file: string): void {
+  const tied = !tensors.has(TENSOR_NAMES.output);
+  for (const { name, shape } of llamaTensorShapes(config, tied)) {
+    const tensor = tensors.get(name);
+    if (tensor === undefined) throw new FileFormatError(file, `missing tensor ${name} (expected shape [${shape.join(", ")}])`);
+    const same = tensor.shape.length === shape.length && tensor.shape.every((d, i) => d === shape[i]);
+    if (!same) {
+      throw new FileFormatError(file, `tensor ${name} has shape [${tensor.shape.join(", ")}], expected [${shape.join(", ")}]`);
+    }
+  }
+}
+
+/**
+ * The type a tensor is written in when `requested` is asked for: norms (1-D) stay f32, and a matrix whose rows are
+ * not whole blocks of the requested type (stories260K's hidden size 172 for Q8_0/Q4_0) falls back to f16, as
+ * llama.cpp's quantizer falls back for such rows.
+ */
+export function storageTypeFor(requested: TensorType, shape: readonly number[]): TensorType {
+  if (shape.length < 2) return "f32";
+  return shape[0]! % GGML_TYPES[requested].blockSize === 0 ? requested : "f16";
+}

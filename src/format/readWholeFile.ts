@@ -1,0 +1,43 @@
+/**
+ * Reads a whole model file into one buffer through a file handle, in chunks: fs.readFile refuses files over 2 GiB,
+ * and model files can be larger. Missing files and directories become FileFormatErrors naming the path.
+ */
+import { open, type FileHandle } from "node:fs/promises";
+import { FileFormatError } from "../util/errors.js";
+
+const CHUNK_BYTES = 64 << 20;
+
+export async function readWholeFile(path: string): Promise<Uint8Array> {
+  let handle: FileHandle;
+  try {
+    handle = await open(path, "r");
+  } catch (error) {
+    throw new FileFormatError(path, describeOpenError(error));
+  }
+  try {
+    const stats = await handle.stat();
+    if (stats.isDirectory()) throw new FileFormatError(path, "is a directory, not a model file");
+    // [size] bytes; allocUnsafe because every byte is overwritten by the reads below
+    const bytes = Buffer.allocUnsafe(stats.size);
+    let done = 0;
+    while (done < bytes.byteLength) {
+      const { bytesRead } = await handle.read(bytes, done, Math.min(CHUNK_BYTES, bytes.byteLength - done), done);
+      if (bytesRead === 0) throw new FileFormatError(path, `the file shrank while being read (${done} of ${stats.size} bytes)`);
+      done += bytesRead;
+    }
+    return bytes;
+  } catch (error) {
+    if (error instanceof FileFormatError) throw error;
+    throw new FileFormatError(path, `cannot read the file (${error instanceof Error ? error.message : String(error)})`);
+  } finally {
+    await handle.close();
+  }
+}
+
+function describeOpenError(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EISDIR") return "is a directory, not a model file";
+  return `cannot open the file (${error instanceof Error ? error.message : String(error)})`;
+}
