@@ -1,7 +1,7 @@
 import type { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
-import { f16FromF32Bits } from "../quant/fp16.js";
-import { cacheBytes, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { f16FromF32Bits, f16ToF32 } from "../quant/fp16.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
 import { maskFuturePositions, parallelOverTokens } from "./attentionSupport.js";
 import { ContextOverflowError } from "../util/errors.js";
 
@@ -109,6 +109,38 @@ export class DenseCache implements KVCache {
     let codes = 0;
     for (const s of this.layers) codes += s.k.byteLength + s.v.byteLength;
     return cacheBytes(codes, 0, 0, 0, 0);
+  }
+
+  paperBits(): CacheBits {
+    const part = { meanBits: this.nextPos > 0 ? 8 * this.elementBytes : 0, outlierFraction: 0 };
+    return { keys: part, values: part };
+  }
+
+  /**
+   * Copies stored tokens [start, start+n) of `layer` back out as f32, in append's layout: k, v [n, nKvHeads*D].
+   * (Prompt compression re-appends a full-precision prefill into a quantized cache.)
+   */
+  readTokens(layer: number, start: number, n: number, k: Float32Array, v: Float32Array): void {
+    const { nKvHeads, headDim } = this.shape;
+    const heap = this.compute.heap;
+    const store = this.layers[layer]!;
+    for (let h = 0; h < nKvHeads; h++) {
+      for (let t = 0; t < n; t++) {
+        const row = (h * this.capacity + start + t) * headDim;
+        const dst = (t * nKvHeads + h) * headDim;
+        if (this.element === "f32") {
+          k.set(heap.f32(store.k, row * 4, headDim), dst);
+          v.set(heap.f32(store.v, row * 4, headDim), dst);
+        } else {
+          const kh = heap.u16(store.k, row * 2, headDim);
+          const vh = heap.u16(store.v, row * 2, headDim);
+          for (let d = 0; d < headDim; d++) {
+            k[dst + d] = f16ToF32(kh[d]!);
+            v[dst + d] = f16ToF32(vh[d]!);
+          }
+        }
+      }
+    }
   }
 
   dispose(): void {

@@ -60,8 +60,29 @@ export interface KVCache {
   /** Empties the cache (keeps its allocations where it can). */
   reset(): void;
   nbytes(): CacheBytes;
+  /** Code widths as the QAQ paper counts them, for its bits-only compression figure (added for cacheReport). */
+  paperBits(): CacheBits;
   /** Frees every allocation (the cache is unusable afterwards). */
   dispose(): void;
+}
+
+/**
+ * Bits per value of one part (the keys or the values of every layer) as the QAQ paper counts them
+ * (QAQ-METHOD.md section 5): code widths only, no scales, zeros, widths or outlier positions.
+ */
+export interface PartBits {
+  /**
+   * Mean over every position seen (all layers and KV heads) of the token's code width B_t: tokens held in full
+   * precision count 16 (fp16) or 32 (fp32), evicted tokens 0.
+   */
+  readonly meanBits: number;
+  /** α: the fraction of the part's values kept exactly as outliers (the paper counts them at 16 bits) */
+  readonly outlierFraction: number;
+}
+
+export interface CacheBits {
+  readonly keys: PartBits;
+  readonly values: PartBits;
 }
 
 /** What a cache needs to know about the model: shapes only, never weights. */

@@ -2,6 +2,11 @@ import type { Compute } from "../kernels/Compute.js";
 import type { CacheShape, KVCache } from "./KVCache.js";
 import type { KVCacheConfig } from "./spec.js";
 import { DenseCache } from "./DenseCache.js";
+import { UniformCache } from "./UniformCache.js";
+import { KiviCache } from "./KiviCache.js";
+import { BlockqCache } from "./BlockqCache.js";
+import { EvictingCache } from "./EvictingCache.js";
+import { QaqCache } from "./qaq/QaqCache.js";
 
 /** The one place that maps a validated cache config to its implementation. */
 export function createCache(compute: Compute, shape: CacheShape, config: KVCacheConfig): KVCache {
@@ -10,6 +15,17 @@ export function createCache(compute: Compute, shape: CacheShape, config: KVCache
       return new DenseCache(compute, shape, "f32");
     case "fp16":
       return new DenseCache(compute, shape, "f16");
+    case "uniform":
+      return new UniformCache(compute, shape, config);
+    case "kivi":
+      return new KiviCache(compute, shape, config);
+    case "blockq":
+      return new BlockqCache(compute, shape, config);
+    case "h2o":
+    case "streaming":
+      return new EvictingCache(compute, shape, config);
+    case "qaq":
+      return new QaqCache(compute, shape, config);
     default: {
       const unreachable: never = config;
       throw new Error(`no cache for ${JSON.stringify(unreachable)}`);

@@ -1,31 +1,142 @@
 import { ConfigError } from "../util/errors.js";
+import type { UniformMethod } from "../quant/uniform.js";
+import { parseSpecParams, type SpecParams } from "./specParams.js";
+import { formatQaqParams, parseQaqSpec, type QaqConfig } from "./qaq/qaqSpec.js";
 
 /**
- * KV-cache configurations: a discriminated union, parsed from the compact command-line form
- * (`fp32`, `fp16`, `policy:key=value,...`) and validated here, before any work starts.
+ * KV-cache configurations: a discriminated union, parsed from one compact text form and validated here, before
+ * any work starts:
+ *
+ *   fp32 | fp16
+ *   uniform:k=4,v=2[,group=head|layer][,outliers=0.01][,sinks=4][,method=minmax|meanclip]   (or bits=4 for both)
+ *   kivi:bits=2|4[,group=32][,residual=128]
+ *   blockq:q8_0 | blockq:q4_0
+ *   h2o:budget=256[,recent=N]                 (recent defaults to budget/2, rounded down)
+ *   streaming:budget=256[,sinks=4]
+ *   qaq[:kTol=..,vTol=..,min=..,max=..,window=5,...]   (keys and defaults: qaq/qaqSpec.ts)
+ *
+ * Widths of the uniform cache: 0..8 bits packed, or 16 = that part stored as fp16.
+ * Extension point for another policy (e.g. `qaq:...`): add its member to KVCacheConfig, a parser to POLICY_PARSERS,
+ * a case to formatKvSpec and to createCache; the compiler's exhaustiveness checks point at every other place.
  */
-export type KVCacheConfig = { readonly kind: "fp32" } | { readonly kind: "fp16" };
+export type GroupScopeName = "head" | "layer";
+export type BlockFormat = "q8_0" | "q4_0";
 
-export const CACHE_KINDS = ["fp32", "fp16"] as const;
+export type KVCacheConfig =
+  | { readonly kind: "fp32" }
+  | { readonly kind: "fp16" }
+  | {
+      readonly kind: "uniform";
+      readonly keyBits: number;
+      readonly valueBits: number;
+      readonly group: GroupScopeName;
+      readonly outlierRatio: number;
+      readonly sinkTokens: number;
+      readonly method: UniformMethod;
+    }
+  | { readonly kind: "kivi"; readonly bits: 2 | 4; readonly groupSize: number; readonly residualLength: number }
+  | { readonly kind: "blockq"; readonly format: BlockFormat }
+  | { readonly kind: "h2o"; readonly budget: number; readonly recent: number }
+  | { readonly kind: "streaming"; readonly budget: number; readonly sinkTokens: number }
+  | QaqConfig;
+
+export type UniformConfig = Extract<KVCacheConfig, { kind: "uniform" }>;
+export type KiviConfig = Extract<KVCacheConfig, { kind: "kivi" }>;
+export type BlockqConfig = Extract<KVCacheConfig, { kind: "blockq" }>;
+export type H2oConfig = Extract<KVCacheConfig, { kind: "h2o" }>;
+export type StreamingConfig = Extract<KVCacheConfig, { kind: "streaming" }>;
+
+/** Widths a uniform part may have: packed 0..8, or 16 (fp16 storage). */
+export const UNIFORM_WIDTHS = "an integer 0..8, or 16 (fp16 storage)";
+/** The KIVI key kernel reads blocks of exactly this many tokens. */
+export const KIVI_BLOCK_TOKENS = 32;
+
+const POLICY_PARSERS: { readonly [kind in KVCacheConfig["kind"]]: (p: SpecParams) => KVCacheConfig } = {
+  fp32: (p) => (p.done(), { kind: "fp32" }),
+  fp16: (p) => (p.done(), { kind: "fp16" }),
+  uniform: parseUniform,
+  kivi: (p) => {
+    const bits = p.choice("bits", ["2", "4"], undefined);
+    const groupSize = p.integer("group", KIVI_BLOCK_TOKENS, KIVI_BLOCK_TOKENS, KIVI_BLOCK_TOKENS);
+    const residualLength = p.integer("residual", 128, 0, 1 << 20);
+    p.done();
+    return { kind: "kivi", bits: bits === "2" ? 2 : 4, groupSize, residualLength };
+  },
+  blockq: (p) => ({ kind: "blockq", format: p.bare(["q8_0", "q4_0"]) }),
+  h2o: (p) => {
+    const budget = p.integer("budget", undefined, 1, 1 << 24);
+    const recent = p.integer("recent", Math.floor(budget / 2), 0, budget);
+    p.done();
+    return { kind: "h2o", budget, recent };
+  },
+  streaming: (p) => {
+    const sinkTokens = p.integer("sinks", 4, 0, 1 << 24);
+    const budget = p.integer("budget", undefined, 1, 1 << 24);
+    p.done();
+    if (budget < sinkTokens) throw new ConfigError("streaming.budget", `at least sinks (${sinkTokens})`, budget);
+    return { kind: "streaming", budget, sinkTokens };
+  },
+  qaq: parseQaqSpec,
+};
+
+export const CACHE_KINDS = Object.keys(POLICY_PARSERS) as readonly KVCacheConfig["kind"][];
 
 export function parseKvSpec(spec: string): KVCacheConfig {
-  const [kind, params = ""] = splitOnce(spec.trim(), ":");
-  switch (kind) {
+  const text = spec.trim();
+  const colon = text.indexOf(":");
+  const kind = colon < 0 ? text : text.slice(0, colon);
+  const params = colon < 0 ? undefined : text.slice(colon + 1);
+  if (!Object.hasOwn(POLICY_PARSERS, kind)) throw new ConfigError("kv", `one of ${CACHE_KINDS.join(", ")}`, kind);
+  return POLICY_PARSERS[kind as KVCacheConfig["kind"]](parseSpecParams(kind, params));
+}
+
+function parseUniform(p: SpecParams): KVCacheConfig {
+  const both = p.has("bits") ? p.width("bits") : undefined;
+  if (both !== undefined && (p.has("k") || p.has("v"))) {
+    throw new ConfigError("uniform.bits", "either bits=B (keys and values) or k=B,v=B, not both", "bits with k/v");
+  }
+  const keyBits = both ?? p.width("k");
+  const valueBits = both ?? p.width("v");
+  const group = p.choice("group", ["head", "layer"], "head");
+  const outlierRatio = p.fraction("outliers", 0);
+  const sinkTokens = p.integer("sinks", 0, 0, 1 << 24);
+  const method = p.choice("method", ["minmax", "meanclip"], "minmax") === "minmax" ? "minmax" : "meanClip";
+  p.done();
+  return { kind: "uniform", keyBits, valueBits, group, outlierRatio, sinkTokens, method };
+}
+
+/** The compact text form of a config, defaults left out (parseKvSpec(formatKvSpec(c)) equals c). */
+export function formatKvSpec(config: KVCacheConfig): string {
+  switch (config.kind) {
     case "fp32":
     case "fp16":
-      if (params !== "") throw new ConfigError(`kv ${kind}`, "no parameters", params);
-      return { kind };
-    default:
-      throw new ConfigError("kv", `one of ${CACHE_KINDS.join(", ")}`, kind);
+      return config.kind;
+    case "uniform": {
+      const c = config;
+      const widths = c.keyBits === c.valueBits ? [`bits=${c.keyBits}`] : [`k=${c.keyBits}`, `v=${c.valueBits}`];
+      const extras = [
+        c.group !== "head" ? `group=${c.group}` : "",
+        c.outlierRatio !== 0 ? `outliers=${c.outlierRatio}` : "",
+        c.sinkTokens !== 0 ? `sinks=${c.sinkTokens}` : "",
+        c.method !== "minmax" ? "method=meanclip" : "",
+      ];
+      return `uniform:${[...widths, ...extras].filter((s) => s !== "").join(",")}`;
+    }
+    case "kivi":
+      return `kivi:bits=${config.bits}${config.residualLength !== 128 ? `,residual=${config.residualLength}` : ""}`;
+    case "blockq":
+      return `blockq:${config.format}`;
+    case "h2o":
+      return `h2o:budget=${config.budget}${config.recent !== Math.floor(config.budget / 2) ? `,recent=${config.recent}` : ""}`;
+    case "streaming":
+      return `streaming:budget=${config.budget}${config.sinkTokens !== 4 ? `,sinks=${config.sinkTokens}` : ""}`;
+    case "qaq": {
+      const params = formatQaqParams(config);
+      return params === "" ? "qaq" : `qaq:${params}`;
+    }
+    default: {
+      const unreachable: never = config;
+      throw new Error(`no spec form for ${JSON.stringify(unreachable)}`);
+    }
   }
-}
-
-/** The compact text form of a config (parseKvSpec(formatKvSpec(c)) equals c). */
-export function formatKvSpec(config: KVCacheConfig): string {
-  return config.kind;
-}
-
-function splitOnce(text: string, sep: string): [string, string | undefined] {
-  const i = text.indexOf(sep);
-  return i < 0 ? [text, undefined] : [text.slice(0, i), text.slice(i + 1)];
 }

@@ -1,5 +1,87 @@
 /**
- * Exports of kernels.wasm that compute attention directly on packed (quantized) KV storage.
- * Layouts and semantics: docs/ARCHITECTURE.md, section "Packed KV storage".
+ * Exports of kernels.wasm that compute attention directly on packed (quantized) KV storage; the contract between the
+ * cache code (src/cache) and the kernels (src/kernels/assembly/packedAttention.ts, kiviAttention.ts,
+ * blockqAttention.ts; references in src/kernels/reference/*Ref.ts). Every pointer is a byte offset into the shared
+ * heap; D = head dimension, T = tokens (the row length of scores and weights), nq = query rows sharing one KV head.
+ *
+ * Query and output buffers, for every kernel below:
+ *   q    [nq, D] f32     query rows (scores kernels)
+ *   p    [nq, T] f32     attention weights (mix kernels)
+ *   out  [nq, T] f32     scores: out[i·T + t]           (mix: [nq, D] f32, out[i·D + d])
+ * A scores call writes exactly its rows' entries; while it runs it may use the output slots of its own last
+ * D/2 + 2·ceil4(nq) tokens as scratch (int16 query copies), which it then overwrites with their scores. A mix call
+ * overwrites out[i·D + d] for the dimensions d of its slice.
  */
-export interface PackedAttentionExports {}
+export interface PackedAttentionExports {
+  /**
+   * Section 1, generic per-group packed codes (uniform, QAQ, KIVI values). A part (keys or values of one layer) is
+   * cut into groups: (token, KV head) of G = D values ("group=head": metaStride = nKv, metaIndex = head,
+   * elemOffset = 0) or (token) of G = nKv·D values ("group=layer": metaStride = 1, metaIndex = 0, elemOffset = head·D).
+   * Group m = t·metaStride + metaIndex. Metadata, structure of arrays indexed by m:
+   *   slot  u32 [groups]  pointer to the group's slot         bits  u8  [groups]  code width b, 0..8
+   *   scale u16 [groups]  f16 grid step                       zero  u16 [groups]  f16 grid origin
+   * Slot (any byte address): [codes: ceil(G·b/8) bytes, LSB-first stream as in src/quant/bitpack.ts][pad to 2]
+   *   [positions: nOut × u16, index within the group, ascending][values: nOut × u16, f16 bits of the exact value]
+   * x^ = zero + (c + 0.5)·scale in f32 (src/quant/uniform.ts); at an outlier position x^ is the stored value instead.
+   * b = 0 stores no code bytes (x^ = zero + 0.5·scale). groupLen = G; nOut is the same for every group of a part.
+   * The head's D values are elements [elemOffset, elemOffset + D) of its group; outliers outside are ignored.
+   *
+   * rows = tokens t in [begin, end): out[i·T + t] = Σ_d q[i·D + d]·x^_{t,d}.
+   * Fast (int16 dot) path when D and elemOffset are multiples of 8, D ≤ 512; exact f32 or scalar paths otherwise.
+   * Error against the f64 reference: ≤ 1e-4·Σ_d |q_d·x^_d| (int16 query rounding, see packedAttention.ts).
+   */
+  attn_scores_packed(
+    begin: number, end: number, q: number, out: number, nq: number, D: number, T: number, slot: number, bits: number,
+    scale: number, zero: number, metaStride: number, metaIndex: number, elemOffset: number, groupLen: number, nOut: number,
+  ): void;
+  /**
+   * Same storage; rows = head dimensions d in [begin, end) (split with grain 16):
+   * out[i·D + d] = Σ_t p[i·T + t]·x^_{t,d}, in f32 (overwrites out for its dimensions).
+   */
+  attn_mix_packed(
+    begin: number, end: number, p: number, out: number, nq: number, D: number, T: number, slot: number, bits: number,
+    scale: number, zero: number, metaStride: number, metaIndex: number, elemOffset: number, groupLen: number, nOut: number,
+  ): void;
+
+  /**
+   * Section 2, KIVI keys: per-channel quantization in blocks of 32 tokens of one (layer, KV head). Block:
+   *   [codes: 32 tokens × ceil(D·bits/8) bytes, token-major, each token's D codes an LSB-first stream]
+   *   [scale: D × u16 f16, per channel][zero: D × u16 f16, per channel]
+   *   x^_{r,d} = zero_d + (c_{r,d} + 0.5)·scale_d
+   * blockPtrs: u32 [blocks]. rows = blocks j in [begin, end):
+   *   out[i·T + tokenOffset + 32·j + r] = Σ_d q[i·D + d]·x^_{r,d} for r in 0..31.
+   * Fast path when D is a multiple of 8 and D ≤ 512; error as for attn_scores_packed.
+   */
+  attn_scores_kivi(
+    begin: number, end: number, q: number, out: number, nq: number, D: number, T: number, blockPtrs: number,
+    bits: number, tokenOffset: number,
+  ): void;
+
+  /**
+   * Section 3, blockq: llama.cpp-like blocks of 32 values along a token's nKv·D vector (nKv·D a multiple of 32).
+   * Token t's row, at base + t·rowBytes, holds nKv·D/32 blocks:
+   *   q8_0 block, 34 bytes: f16 d, 32 × i8 q                                   x^ = d·q
+   *   q4_0 block, 18 bytes: f16 d, 16 bytes (byte j: element j in the low nibble, element j+16 in the high)
+   *                                                                           x^ = d·(nibble - 8)
+   * The head's values are row elements [elemOffset, elemOffset + D) (elemOffset = head·D; may start inside a
+   * block when D < 32). Scores: rows = tokens, out[i·T + t] = Σ_d q[i·D + d]·x^_{t,d}; fast path when D and
+   * elemOffset are multiples of 8 (error ≤ 1e-4·Σ|q·x^|, int16 query rounding).
+   */
+  attn_scores_blockq_q8_0(
+    begin: number, end: number, q: number, out: number, nq: number, D: number, T: number, base: number,
+    rowBytes: number, elemOffset: number,
+  ): void;
+  attn_scores_blockq_q4_0(
+    begin: number, end: number, q: number, out: number, nq: number, D: number, T: number, base: number,
+    rowBytes: number, elemOffset: number,
+  ): void;
+  /** Mix on blockq rows; rows = head dimensions d in [begin, end): out[i·D + d] = Σ_t p[i·T + t]·x^_{t,d} (f32). */
+  attn_mix_blockq_q8_0(
+    begin: number, end: number, p: number, out: number, nq: number, D: number, T: number, base: number,
+    rowBytes: number, elemOffset: number,
+  ): void;
+  attn_mix_blockq_q4_0(
+    begin: number, end: number, p: number, out: number, nq: number, D: number, T: number, base: number,
+    rowBytes: number, elemOffset: number,
+  ): void;
+}

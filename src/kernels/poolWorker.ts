@@ -20,9 +20,10 @@ const instance = new WebAssembly.Instance(data.module, wasmImports(data.memory))
 const kernels = data.names.map((n) => instance.exports[n] as RowKernel);
 const ctl = new Int32Array(data.memory.buffer, data.controlPtr, 16);
 const args = new Float64Array(data.memory.buffer, data.controlPtr + CONTROL.argsByteOffset, CONTROL.maxArgs);
-parentPort!.postMessage("ready");
-
+// read the generation before announcing readiness: once "ready" is posted the main thread may start a job at once,
+// and a generation read after that bump would make this worker wait for a job that is already running
 let seen = Atomics.load(ctl, CONTROL.generation);
+parentPort!.postMessage("ready");
 for (;;) {
   let spins = 0;
   while (Atomics.load(ctl, CONTROL.generation) === seen) {

@@ -1,0 +1,187 @@
+import type { Region, WasmHeap } from "../kernels/WasmHeap.js";
+
+/**
+ * A segmented arena for fixed-size slots in the wasm heap: one size class per slot size, each class a list of slabs
+ * (up to 64 KiB) carved into equal slots, with a free-slot list per class.
+ *
+ * Why this shape: a packed group's slot size depends only on its code width (and the cache's group length and
+ * outlier count), so a cache holds a handful of sizes. Re-quantizing a token to another width is then "release the
+ * slot in class b_old, take one in class b_new": O(1), no neighbour moves, no compaction, and a freed slot is reused
+ * by the next group of the same width. The price is fragmentation (partly empty slabs), which nbytes() counts
+ * honestly: it is the sum of the slabs' byteLengths, allocated rather than used. releaseEmptySlabs() gives wholly
+ * free slabs back to the heap (QAQ calls it after lowering many widths).
+ *
+ * Slabs of a class grow geometrically (16 slots, then 32, 64, ... up to floor(maxSlabBytes / s) slots), so a small
+ * cache does not pay 64 KiB per width it uses, and a large one allocates in 64 KiB steps.
+ * Layout: a slab of class s holds its slots back to back from its (64-byte aligned) start; s is
+ * the requested slot size rounded up to a multiple of 4, so every slot is 4-byte aligned (u16/u32 fields inside it
+ * stay aligned). A free slot holds the pointer of the next free slot of its class in its first 4 bytes (an intrusive
+ * list: no memory beyond the slabs); 0 ends the list (the heap's first page is never allocated). Slots of a new slab
+ * are handed out in address order without touching the free list. A slot of size 0 (nothing to store) is the
+ * pointer 0 and costs nothing.
+ */
+export const DEFAULT_SLAB_BYTES = 64 * 1024;
+const FIRST_SLAB_SLOTS = 16;
+
+interface SizeClass {
+  readonly slotBytes: number;
+  /** slots in the largest slab */
+  readonly maxSlotsPerSlab: number;
+  /** slabs in allocation order */
+  readonly slabs: Region[];
+  /** head of the intrusive free list (0 = empty) */
+  freeHead: number;
+  /** next never-used slot of the newest slab, and its end */
+  fresh: number;
+  freshEnd: number;
+  live: number;
+}
+
+export class SlabArena {
+  private readonly classes = new Map<number, SizeClass>();
+
+  constructor(
+    readonly heap: WasmHeap,
+    private readonly what: string,
+    private readonly maxSlabBytes = DEFAULT_SLAB_BYTES,
+  ) {}
+
+  /** The size a request of `bytes` occupies (a multiple of 4). */
+  static slotSize(bytes: number): number {
+    return Math.ceil(bytes / 4) * 4;
+  }
+
+  /** A slot of at least `bytes` bytes (its previous contents are arbitrary); 0 for bytes = 0. */
+  take(bytes: number): number {
+    const size = SlabArena.slotSize(bytes);
+    if (size === 0) return 0;
+    const c = this.sizeClass(size);
+    c.live++;
+    if (c.freeHead !== 0) {
+      const ptr = c.freeHead;
+      c.freeHead = this.link(ptr);
+      return ptr;
+    }
+    if (c.fresh === c.freshEnd) {
+      const slots = Math.min(c.maxSlotsPerSlab, FIRST_SLAB_SLOTS * 2 ** Math.min(c.slabs.length, 20));
+      const slab = this.heap.alloc(slots * size, `${this.what} (slab of ${size}-byte slots)`);
+      c.slabs.push(slab);
+      c.fresh = slab.ptr;
+      c.freshEnd = slab.ptr + slab.byteLength;
+    }
+    const ptr = c.fresh;
+    c.fresh += size;
+    return ptr;
+  }
+
+  /** Returns a slot taken with the same `bytes`. */
+  release(bytes: number, ptr: number): void {
+    const size = SlabArena.slotSize(bytes);
+    if (size === 0) return;
+    const c = this.classes.get(size);
+    if (c === undefined || c.live === 0) throw new Error(`${this.what}: release of a ${size}-byte slot never taken`);
+    this.setLink(ptr, c.freeHead);
+    c.freeHead = ptr;
+    c.live--;
+  }
+
+  /** Slots in use of the class that `bytes` falls in. */
+  liveSlots(bytes: number): number {
+    return this.classes.get(SlabArena.slotSize(bytes))?.live ?? 0;
+  }
+
+  /** Sum of the slab byteLengths of the class that `bytes` falls in. */
+  classBytes(bytes: number): number {
+    const c = this.classes.get(SlabArena.slotSize(bytes));
+    return c === undefined ? 0 : c.slabs.reduce((sum, slab) => sum + slab.byteLength, 0);
+  }
+
+  /** Sum of every slab's byteLength: memory held, used or not. */
+  nbytes(): number {
+    let sum = 0;
+    for (const c of this.classes.values()) for (const slab of c.slabs) sum += slab.byteLength;
+    return sum;
+  }
+
+  /** Frees the slabs none of whose slots is in use; returns the bytes given back. O(free slots · log slabs). */
+  releaseEmptySlabs(): number {
+    let released = 0;
+    for (const [size, c] of this.classes) {
+      if (c.live === 0) {
+        released += this.dropClass(size, c);
+        continue;
+      }
+      const sorted = [...c.slabs].sort((a, b) => a.ptr - b.ptr);
+      const freeCount = new Array<number>(sorted.length).fill(0);
+      const freshSlab = c.slabs[c.slabs.length - 1]!;
+      for (let ptr = c.freeHead; ptr !== 0; ptr = this.link(ptr)) freeCount[slabIndexOf(sorted, ptr)]!++;
+      freeCount[sorted.indexOf(freshSlab)]! += (c.freshEnd - c.fresh) / size;
+      const keep = new Set(sorted.filter((slab, i) => freeCount[i]! < slab.byteLength / size));
+      if (keep.size === sorted.length) continue;
+      // rebuild the free list from the kept slabs only; the newest slab's unused tail stays fresh if it is kept
+      let head = 0;
+      for (let ptr = c.freeHead; ptr !== 0; ) {
+        const next = this.link(ptr);
+        if (keep.has(sorted[slabIndexOf(sorted, ptr)]!)) {
+          this.setLink(ptr, head);
+          head = ptr;
+        }
+        ptr = next;
+      }
+      c.freeHead = head;
+      if (!keep.has(freshSlab)) c.fresh = c.freshEnd = 0;
+      for (const slab of sorted) {
+        if (keep.has(slab)) continue;
+        released += slab.byteLength;
+        this.heap.free(slab);
+        c.slabs.splice(c.slabs.indexOf(slab), 1);
+      }
+    }
+    return released;
+  }
+
+  /** Frees every slab (every slot taken so far becomes invalid). */
+  dispose(): void {
+    for (const [size, c] of this.classes) this.dropClass(size, c);
+  }
+
+  private dropClass(size: number, c: SizeClass): number {
+    let bytes = 0;
+    for (const slab of c.slabs) {
+      bytes += slab.byteLength;
+      this.heap.free(slab);
+    }
+    this.classes.delete(size);
+    return bytes;
+  }
+
+  private sizeClass(size: number): SizeClass {
+    let c = this.classes.get(size);
+    if (c === undefined) {
+      const maxSlotsPerSlab = Math.max(1, Math.floor(this.maxSlabBytes / size));
+      c = { slotBytes: size, maxSlotsPerSlab, slabs: [], freeHead: 0, fresh: 0, freshEnd: 0, live: 0 };
+      this.classes.set(size, c);
+    }
+    return c;
+  }
+
+  private link(ptr: number): number {
+    return new Uint32Array(this.heap.memory.buffer, ptr, 1)[0]!;
+  }
+
+  private setLink(ptr: number, next: number): void {
+    new Uint32Array(this.heap.memory.buffer, ptr, 1)[0] = next;
+  }
+}
+
+/** Index of the slab (sorted by ptr) that contains ptr. */
+function slabIndexOf(sorted: readonly Region[], ptr: number): number {
+  let lo = 0;
+  let hi = sorted.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (sorted[mid]!.ptr <= ptr) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

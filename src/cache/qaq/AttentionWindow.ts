@@ -1,0 +1,182 @@
+/**
+ * QAQ's attention window (paper section 3.4): the predicted future attention of a cached token t is the maximum of
+ * its last n attention observations,
+ *
+ *     s_t = max_{τ−n < τ' ≤ τ} S_{τ', t}.
+ *
+ * What one observation is (the paper is silent for blocks; our definition): every query ROW is one observation
+ * step, in position order, and its value for token t is the max over the query heads sharing the KV head of that
+ * row's probability of t. A decode step is one row; a prefill block of nTok rows is nTok steps, so after a prompt the
+ * window holds exactly the last n query rows of the prefill (the paper's prompt protocol). Only the last n rows of a
+ * block can survive in the window, so earlier rows are skipped at no loss. A row only observes the tokens it may see
+ * (position ≤ the row's): a token seen by fewer than n rows so far is "young" (the caller keeps it at b_max).
+ *
+ * Storage per unit (unit = layer*nKvHeads + kvHead), grown by doubling as tokens arrive:
+ *   ring     Uint8Array [capacity, n]  ring[t*n + (step mod n)] = code of token t's observation at that step
+ *   observed Uint8Array [capacity]     observations of t so far, saturated at n
+ *   steps                              rows observed so far by the unit (selects the ring slot)
+ * Observations are stored as one-byte codes (a 5-bit exponent, 3-bit mantissa minifloat of the probability, read
+ * straight from its float32 bits): code 0 is 0 (and anything below 2^-31, where σ_V is unbounded anyway), codes
+ * 1..249 cover [2^-31, 1] in eighths of an octave and decode to the UPPER edge of their bin, so a decoded s_t is never
+ * below the observation and at most 12.5% above it (a conservative error worth at most 0.17 bits). Codes are ordered
+ * like the probabilities, so the max of codes is the code of the max. One byte instead of four per observation keeps
+ * the window, which QAQ holds for every (token, KV head), at 6 bytes per token and head.
+ * observe costs O(T·nRep) per kept row; maxima O(T·n). Truncation forgets the dropped tokens but not what the
+ * rolled-back rows contributed to the kept tokens' rings (those rows did run; the ring cannot un-see them).
+ */
+import { ConfigError } from "../../util/errors.js";
+
+/** The positions a block of probabilities covers; rows are [nTok*nRep, T], row = tok*nRep + rep. */
+export interface ObservedBlock {
+  readonly firstPos: number;
+  readonly nTok: number;
+  readonly nRep: number;
+}
+
+/** Largest window: the observation counter is a u8 and the ring costs n bytes per token. */
+export const MAX_WINDOW = 64;
+
+/** float32 bits >>> 20 (exponent and 3 mantissa bits) of 2^-31, the smallest probability with its own code */
+const SMALLEST_CODED = (127 - 31) << 3;
+const LARGEST_CODE = 255;
+
+export class AttentionWindow {
+  private readonly rings: Uint8Array[] = [];
+  /** [256] decoded value of each code (upper edge of its bin, at most 1) */
+  private readonly decoded: Float32Array;
+  private readonly observed: Uint8Array[] = [];
+  /** [units] rows observed so far (ring slot = steps mod n) */
+  private readonly steps: Float64Array;
+  /** [units] tokens tracked (0..T) */
+  private readonly tracked: Int32Array;
+
+  constructor(
+    readonly units: number,
+    /** n: observations kept per token */
+    readonly window: number,
+    /** most tokens a unit will hold (caps the doubling growth) */
+    private readonly maxTokens: number,
+  ) {
+    if (!Number.isInteger(units) || units < 1) throw new ConfigError("units", "an integer ≥ 1", units);
+    if (!Number.isInteger(window) || window < 1 || window > MAX_WINDOW) {
+      throw new ConfigError("window", `an integer 1..${MAX_WINDOW}`, window);
+    }
+    this.decoded = new Float32Array(LARGEST_CODE + 1);
+    for (let code = 1; code <= LARGEST_CODE; code++) {
+      const j = code - 1 + SMALLEST_CODED;
+      this.decoded[code] = Math.min(1, 2 ** ((j >> 3) - 127) * (1 + ((j & 7) + 1) / 8));
+    }
+    for (let u = 0; u < units; u++) {
+      this.rings.push(new Uint8Array(0));
+      this.observed.push(new Uint8Array(0));
+    }
+    this.steps = new Float64Array(units);
+    this.tracked = new Int32Array(units);
+  }
+
+  /** Tokens tracked for `unit` (the T of its last observation, or less after truncate). */
+  tokens(unit: number): number {
+    return this.tracked[this.checkUnit(unit)]!;
+  }
+
+  /**
+   * Records a block's attention: probs [nTok*nRep, T] over the T = firstPos + nTok cached tokens (token index =
+   * position). New tokens start with an empty ring.
+   */
+  observe(unit: number, probs: Float32Array, block: ObservedBlock, T: number): void {
+    this.checkUnit(unit);
+    const { firstPos, nTok, nRep } = block;
+    if (firstPos + nTok !== T) throw new ConfigError("block", `firstPos + nTok = T (${T})`, `${firstPos} + ${nTok}`);
+    if (probs.length < nTok * nRep * T) throw new ConfigError("probs", `at least ${nTok * nRep * T} values`, probs.length);
+    this.track(unit, T);
+    const bits = new Uint32Array(probs.buffer, probs.byteOffset, nTok * nRep * T);
+    const n = this.window;
+    const ring = this.rings[unit]!;
+    const observed = this.observed[unit]!;
+    for (let tok = Math.max(0, nTok - n); tok < nTok; tok++) {
+      const slot = this.steps[unit]! % n;
+      const visible = firstPos + tok + 1; // tokens 0..row position
+      for (let t = 0; t < visible; t++) {
+        // non-negative floats order like their bits; a negative value (never a probability) has the sign bit set
+        let top = 0;
+        for (let rep = 0; rep < nRep; rep++) {
+          const b = bits[(tok * nRep + rep) * T + t]!;
+          if (b > top && b < 0x80000000) top = b;
+        }
+        ring[t * n + slot] = encodeTop(top >>> 20);
+        if (observed[t]! < n) observed[t]!++;
+      }
+      // a token this row cannot see keeps 0 in this slot (set when it was tracked): no observation
+      this.steps[unit]!++;
+    }
+  }
+
+  /** out[0..T) = s_t, the maximum of each token's kept observations, decoded (0 for a token never observed). */
+  maxAttention(unit: number, out: Float32Array): void {
+    const T = this.tokens(unit);
+    if (out.length < T) throw new ConfigError("out", `at least ${T} values`, out.length);
+    const n = this.window;
+    const ring = this.rings[unit]!;
+    for (let t = 0; t < T; t++) {
+      let max = 0;
+      for (let i = t * n, end = i + n; i < end; i++) if (ring[i]! > max) max = ring[i]!;
+      out[t] = this.decoded[max]!;
+    }
+  }
+
+  /** out[0..T) = 1 for a young token (fewer than n observations), else 0. */
+  youngTokens(unit: number, out: Uint8Array): void {
+    const T = this.tokens(unit);
+    if (out.length < T) throw new ConfigError("out", `at least ${T} values`, out.length);
+    const observed = this.observed[unit]!;
+    for (let t = 0; t < T; t++) out[t] = observed[t]! < this.window ? 1 : 0;
+  }
+
+  /** Forgets every token at index ≥ `tokens` in every unit. */
+  truncate(tokens: number): void {
+    for (let u = 0; u < this.units; u++) if (this.tracked[u]! > tokens) this.tracked[u] = Math.max(0, tokens);
+  }
+
+  /** Forgets everything (keeps the allocations). */
+  reset(): void {
+    this.tracked.fill(0);
+    this.steps.fill(0);
+  }
+
+  /** Bytes held by the rings and counters (bookkeeping). */
+  get byteLength(): number {
+    let bytes = this.steps.byteLength + this.tracked.byteLength;
+    for (let u = 0; u < this.units; u++) bytes += this.rings[u]!.byteLength + this.observed[u]!.byteLength;
+    return bytes;
+  }
+
+  /** Starts tracking tokens up to T, each with an empty ring and no observation. */
+  private track(unit: number, T: number): void {
+    const from = this.tracked[unit]!;
+    if (T <= from) return;
+    const n = this.window;
+    if (T > this.observed[unit]!.length) {
+      const capacity = Math.max(T, Math.min(this.maxTokens, Math.max(2 * this.observed[unit]!.length, 64)));
+      const ring = new Uint8Array(capacity * n);
+      ring.set(this.rings[unit]!.subarray(0, from * n));
+      const observed = new Uint8Array(capacity);
+      observed.set(this.observed[unit]!.subarray(0, from));
+      this.rings[unit] = ring;
+      this.observed[unit] = observed;
+    }
+    this.rings[unit]!.fill(0, from * n, T * n);
+    this.observed[unit]!.fill(0, from, T);
+    this.tracked[unit] = T;
+  }
+
+  private checkUnit(unit: number): number {
+    if (!Number.isInteger(unit) || unit < 0 || unit >= this.units) throw new ConfigError("unit", `0..${this.units - 1}`, unit);
+    return unit;
+  }
+}
+
+/** Code of a probability from its float32 bits >>> 20 (see the file comment). */
+function encodeTop(top: number): number {
+  if (top < SMALLEST_CODED) return 0;
+  return Math.min(LARGEST_CODE, top - SMALLEST_CODED + 1);
+}

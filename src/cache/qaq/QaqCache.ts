@@ -1,0 +1,259 @@
+/**
+ * The QAQ cache (Dong et al. 2024; shared/docs/QAQ-METHOD.md): per-token, per-part code widths from the K-bound and
+ * V-bound (bitFormulas.ts), stored as real packed groups (each group its own width, in a per-width slab arena) and
+ * read by the packed attention kernels.
+ *
+ * Precision: K and V are rounded to fp16 once, on append (the project's full precision, as in the fp16 baseline);
+ * every quantization starts from those values. New tokens first sit in an fp16 tail (QaqLayer), then:
+ *   mode=prompt (the paper's protocol): at the first endForward every token so far (the prompt) is quantized once,
+ *     with T = the prompt length and the attention of the prompt's last n query rows (the window); the last n−1
+ *     prompt tokens, seen by fewer than n rows, get b_max. Tokens appended later (decoded tokens, choices scored on
+ *     top) stay in the fp16 tail: full precision, as in the paper, and reported as residual bytes. The engine calls
+ *     endForward once per block of up to 64 tokens, so "the prompt" is the first such block.
+ *   mode=stream (QAQ's section 4): at every endForward the widths of all tokens are recomputed; tokens that are no
+ *     longer young (seen by n rows) leave the fp16 tail at their planned width, packed tokens whose width changes are
+ *     re-quantized from the backing tier (memory or file); with backing=none widths may only fall (re-quantized from
+ *     their own decoded values). Young tokens are held in fp16 rather than at b_max: they must be quantized from
+ *     full precision when they mature, and keeping them in fp16 spares the backing tier a read per new token.
+ * Budget mode (budget= or ratio=): the tolerance scale λ is searched at every planning step (budget.ts).
+ * Sinks: the first `sinks` tokens stay fp16 forever.
+ */
+import type { Compute } from "../../kernels/Compute.js";
+import { f16FromF32Bits } from "../../quant/fp16.js";
+import { widenF16Bits } from "./f16Bits.js";
+import { ConfigError, ContextOverflowError } from "../../util/errors.js";
+import { AttentionScratch } from "../AttentionScratch.js";
+import { maskFuturePositions } from "../attentionSupport.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "../KVCache.js";
+import { PackedGroupStore } from "../PackedGroupStore.js";
+import { BitsTally } from "../paperBits.js";
+import { SlabArena } from "../SlabArena.js";
+import { AttentionWindow } from "./AttentionWindow.js";
+import { createBackingTier, type BackingTier } from "./BackingTier.js";
+import { fitToleranceScale } from "./budget.js";
+import { GroupRangeMeter } from "./GroupRangeMeter.js";
+import { QaqLayer } from "./QaqLayer.js";
+import type { QaqConfig } from "./qaqSpec.js";
+import { formatKvSpec } from "../spec.js";
+import { QaqStatsCounter, type QaqStats } from "./QaqStats.js";
+import { QueryNormQuantile } from "./QueryNormQuantile.js";
+import { Requantizer } from "./Requantizer.js";
+import { LEDGER_BYTES_PER_GROUP, WidthPlanner } from "./WidthPlanner.js";
+
+export class QaqCache implements KVCache {
+  readonly spec: string;
+  readonly layers: readonly QaqLayer[];
+  readonly keyStore: PackedGroupStore;
+  readonly valueStore: PackedGroupStore;
+  readonly backing: BackingTier | null;
+  private readonly scratch: AttentionScratch;
+  private readonly window: AttentionWindow;
+  private readonly norms: QueryNormQuantile;
+  private readonly planner: WidthPlanner;
+  private readonly requantizer: Requantizer;
+  private readonly meter: GroupRangeMeter;
+  private readonly counters = new QaqStatsCounter();
+  private readonly sinks: number;
+  private promptQuantized = false;
+  /** fp16 rounding of an appended block: bits [nTok, kvDim] and their f32 values, for keys and values */
+  private rounded = { keyBits: new Uint16Array(0), valueBits: new Uint16Array(0), keys: new Float32Array(0), values: new Float32Array(0) };
+  nextPos = 0;
+
+  constructor(
+    private readonly compute: Compute,
+    private readonly shape: CacheShape,
+    readonly config: QaqConfig,
+  ) {
+    const { nLayers, nKvHeads, headDim, maxTokens } = shape;
+    this.spec = formatKvSpec(config);
+    const groupLength = config.group === "head" ? headDim : nKvHeads * headDim;
+    const method = config.variant === "paper" ? "minmax" : "meanClip";
+    this.keyStore = new PackedGroupStore(compute.heap, groupLength, config.outlierRatio, method, "QAQ key slots");
+    this.valueStore = new PackedGroupStore(compute.heap, groupLength, config.outlierRatio, method, "QAQ value slots");
+    checkReachableRatio(config, this.keyStore);
+    this.sinks = Math.min(config.sinkTokens, maxTokens);
+    this.scratch = new AttentionScratch(compute);
+    this.layers = Array.from(
+      { length: nLayers },
+      (_, l) => new QaqLayer(compute, this.scratch, this.keyStore, this.valueStore, config.group, this.sinks, shape, `QAQ layer ${l}`),
+    );
+    this.window = new AttentionWindow(nLayers * nKvHeads, config.window, maxTokens);
+    this.norms = new QueryNormQuantile(nLayers, nKvHeads, config.queryQuantile);
+    const policy = { minBits: config.minBits, maxBits: config.maxBits, variant: config.variant, sinkTokens: this.sinks };
+    const tolerances = { key: config.keyTolerance, value: config.valueTolerance };
+    this.planner = new WidthPlanner(shape, policy, tolerances, config.backing !== "none", this.keyStore);
+    this.backing = config.mode === "stream" ? createBackingTier(config.backing, shape) : null;
+    this.requantizer = new Requantizer(this.backing, groupLength, this.sinks);
+    this.meter = new GroupRangeMeter(groupLength, config.outlierRatio);
+  }
+
+  storedTokens(layer: number): number {
+    return this.layers[layer]!.tokens;
+  }
+
+  append(layer: number, firstPos: number, nTok: number, k: Float32Array, v: Float32Array): void {
+    const parts = this.layers[layer]!;
+    if (firstPos !== parts.tokens) throw new Error(`append at position ${firstPos}, cache holds ${parts.tokens}`);
+    const end = firstPos + nTok;
+    if (end > this.shape.maxTokens) throw new ContextOverflowError(end, this.shape.maxTokens, "KV cache");
+    const r = this.roundToF16(nTok, k, v);
+    const start = performance.now();
+    if (this.policyActive) parts.measureRanges(nTok, r.keys, r.values, this.meter);
+    this.backing?.write(layer, "keys", firstPos, nTok, r.keyBits);
+    this.backing?.write(layer, "values", firstPos, nTok, r.valueBits);
+    this.counters.addTime(start);
+    parts.append(nTok, r.keys, r.values);
+    if (layer === this.shape.nLayers - 1) this.nextPos = end;
+  }
+
+  scores(layer: number, kvHead: number, q: Float32Array, block: QueryBlock, out: Float32Array): void {
+    const heap = this.compute.heap;
+    const nq = block.nTok * block.nRep;
+    heap.ptrOf(out);
+    if (this.policyActive) {
+      const start = performance.now();
+      this.norms.observe(layer, kvHead, q, nq, this.shape.headDim);
+      this.counters.addTime(start);
+    }
+    const parts = this.layers[layer]!;
+    parts.scores(kvHead, heap.ptrOf(q), out, nq);
+    maskFuturePositions(out, block, parts.tokens, (t) => t);
+  }
+
+  observe(layer: number, kvHead: number, probs: Float32Array, block: QueryBlock): void {
+    if (!this.policyActive) return;
+    const start = performance.now();
+    this.window.observe(layer * this.shape.nKvHeads + kvHead, probs, block, this.layers[layer]!.tokens);
+    this.counters.addTime(start);
+  }
+
+  mix(layer: number, kvHead: number, probs: Float32Array, block: QueryBlock, out: Float32Array): void {
+    const heap = this.compute.heap;
+    heap.ptrOf(probs);
+    this.layers[layer]!.mix(kvHead, probs, block.nTok * block.nRep, heap.ptrOf(out));
+  }
+
+  endForward(): void {
+    const start = performance.now();
+    let counts = { quantized: 0, raised: 0, lowered: 0 };
+    if (this.policyActive) {
+      this.planner.gather(this.layers, this.window, this.norms, this.config.mode === "prompt");
+      counts = this.requantizer.apply(this.layers, this.planner, this.toleranceScale());
+      if (counts.lowered + counts.raised > 0) {
+        this.keyStore.arena.releaseEmptySlabs();
+        this.valueStore.arena.releaseEmptySlabs();
+      }
+      if (this.config.mode === "prompt") this.promptQuantized = true;
+    }
+    this.counters.addTime(start);
+    this.counters.endStep(counts);
+  }
+
+  truncate(nextPos: number): void {
+    for (const layer of this.layers) layer.truncate(nextPos);
+    this.backing?.truncate(nextPos);
+    this.window.truncate(nextPos);
+    this.nextPos = Math.min(this.nextPos, nextPos);
+    if (this.nextPos === 0) this.promptQuantized = false;
+  }
+
+  reset(): void {
+    this.truncate(0);
+    this.window.reset();
+    this.norms.reset();
+    this.counters.toleranceScale = 1;
+  }
+
+  nbytes(): CacheBytes {
+    let metadata = this.window.byteLength + this.norms.byteLength + this.planner.byteLength;
+    let residual = 0;
+    for (const layer of this.layers) {
+      const b = layer.nbytes();
+      metadata += b.metadata + b.bookkeeping;
+      residual += b.residual;
+    }
+    const keys = this.keyStore.nbytes();
+    const values = this.valueStore.nbytes();
+    return cacheBytes(keys.codes + values.codes, metadata, keys.outliers + values.outliers, residual, this.backing?.byteLength ?? 0);
+  }
+
+  paperBits(): CacheBits {
+    const tallies = { keys: new BitsTally(), values: new BitsTally() };
+    const kvDim = this.shape.nKvHeads * this.shape.headDim;
+    for (const layer of this.layers) {
+      const packedEnd = Math.max(layer.sinkCount, Math.min(layer.firstResident, layer.tokens));
+      for (const part of ["keys", "values"] as const) {
+        const tally = tallies[part];
+        tally.add((layer.sinkCount + layer.residentCount) * kvDim, 16);
+        tally.add(layer.groupLength, layer[part].codeBitsSum(layer.sinkCount, packedEnd));
+        tally.outliers((packedEnd - layer.sinkCount) * layer.groupsPerToken * layer[part].store.nOut);
+      }
+    }
+    const seen = this.nextPos * this.shape.nLayers * kvDim;
+    return { keys: tallies.keys.partBits(seen), values: tallies.values.partBits(seen) };
+  }
+
+  /** QAQ's own counters: (re-)quantizations per step, backing reads, bookkeeping time, budget. */
+  stats(): QaqStats {
+    return this.counters.snapshot(this.backing?.reads ?? 0, this.backing?.bytesRead ?? 0);
+  }
+
+  dispose(): void {
+    for (const layer of this.layers) layer.dispose();
+    this.keyStore.dispose();
+    this.valueStore.dispose();
+    this.scratch.free();
+    this.backing?.dispose();
+  }
+
+  /** Stream mode always plans; prompt mode until its prompt is quantized. */
+  private get policyActive(): boolean {
+    return this.config.mode === "stream" || !this.promptQuantized;
+  }
+
+  /** λ = 1, or the λ the budget search finds (starting from the previous step's). */
+  private toleranceScale(): number {
+    const budget = this.config.budget;
+    if (budget === null) return 1;
+    const limit = this.planner.budgetBytes(Infinity, budget).limit;
+    const bytesFor = (scale: number) => this.planner.budgetBytes(scale, budget).bytes;
+    const previous = this.counters.toleranceScale;
+    const fit = fitToleranceScale(limit, bytesFor, previous > 0 && previous < Infinity ? previous : 1);
+    this.counters.toleranceScale = fit.scale;
+    this.counters.budgetBytes = fit.bytes;
+    this.counters.budgetLimitBytes = limit;
+    return fit.scale;
+  }
+
+  /** Rounds a block's K and V to fp16 (bits kept for the backing tier, values for storage and the policy). */
+  private roundToF16(nTok: number, k: Float32Array, v: Float32Array) {
+    const n = nTok * this.shape.nKvHeads * this.shape.headDim;
+    if (this.rounded.keys.length < n) {
+      this.rounded = { keyBits: new Uint16Array(n), valueBits: new Uint16Array(n), keys: new Float32Array(n), values: new Float32Array(n) };
+    }
+    const r = this.rounded;
+    roundRows(new Uint32Array(k.buffer, k.byteOffset, n), r.keyBits, new Uint32Array(r.keys.buffer, 0, n));
+    roundRows(new Uint32Array(v.buffer, v.byteOffset, n), r.valueBits, new Uint32Array(r.values.buffer, 0, n));
+    return r;
+  }
+}
+
+/** f32 bit patterns -> fp16 bits (round to nearest even) and the bit patterns of the fp16 values widened back. */
+function roundRows(src: Uint32Array, bits: Uint16Array, widened: Uint32Array): void {
+  for (let i = 0; i < src.length; i++) {
+    const h = f16FromF32Bits(src[i]!);
+    bits[i] = h;
+    widened[i] = widenF16Bits(h);
+  }
+}
+
+/** ratio=R is reachable only if the narrowest group (b_min, with its outliers and ledger entry) is R times below fp16. */
+function checkReachableRatio(config: QaqConfig, store: PackedGroupStore): void {
+  if (config.budget?.kind !== "ratio") return;
+  const narrowest = SlabArena.slotSize(store.slotBytes(config.minBits)) + LEDGER_BYTES_PER_GROUP;
+  const best = (2 * store.groupLength) / narrowest;
+  if (config.budget.ratio > best) {
+    const allowed = `at most ${best.toFixed(2)}: a group of ${store.groupLength} values at min=${config.minBits} bits takes ${narrowest} bytes (codes, ${store.nOut} outliers, metadata) vs ${2 * store.groupLength} in fp16`;
+    throw new ConfigError("qaq.ratio", allowed, config.budget.ratio);
+  }
+}

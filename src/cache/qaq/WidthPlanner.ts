@@ -1,0 +1,190 @@
+/**
+ * Plans code widths for one endForward: gather() reads what does not depend on the tolerance scale λ (the tokens
+ * that leave the fp16 tail now, the ‖Q‖² quantiles), then allocateGroup() gives the widths of one allocation unit at
+ * λ (ε_K = λ·ε_K0, ε_V = λ·ε_V0), as often as the budget search or the re-quantizer asks. Nothing per token is kept
+ * between calls: s_t comes from the attention window and the ranges from the layer each time, into scratch [T].
+ *
+ * Per layer: tokens [0, S) sinks, [S, packedEnd) packed already, [packedEnd, quantizeEnd) packed by this step,
+ * [quantizeEnd, T) stay fp16 (stream: the young tail; prompt: nothing, the whole prompt is quantized at once).
+ * Without a backing tier a packed group's width may only fall: its planned width is min(target, current).
+ * Units: group=head allocates per (layer, KV head), group=layer per layer, with s_t the max over the layer's heads,
+ * a token young if any head has seen it fewer than n times, and ‖Q‖² the largest head quantile (the bound then holds
+ * for every head reading the shared group).
+ *
+ * Budget quantities (LEDGER_BYTES_PER_GROUP per ledger entry, slots at their arena size):
+ *   bytes: every ledger entry + every slot + the fp16 rows of sinks and of the tail: what the cache holds in use;
+ *          allocation slack (capacity of doubling arrays, free slots in slabs) and the policy's own state are
+ *          reported by nbytes() but not budgeted;
+ *   ratio: the groups packed after this step (slots + ledger entries) against the same tokens in fp16.
+ */
+import type { CacheShape } from "../KVCache.js";
+import { SlabArena } from "../SlabArena.js";
+import type { PackedGroupStore } from "../PackedGroupStore.js";
+import { allocateBits, type BitPolicy, type TokenBits, type Tolerances } from "./bitAllocator.js";
+import type { AttentionWindow } from "./AttentionWindow.js";
+import type { MemoryBudget } from "./budget.js";
+import type { QaqLayer } from "./QaqLayer.js";
+import type { QueryNormQuantile } from "./QueryNormQuantile.js";
+
+/** TokenLedger entry per group: slot u32 + bits u8 + scale u16 + zero u16. */
+export const LEDGER_BYTES_PER_GROUP = 9;
+
+interface LayerSpan {
+  tokens: number;
+  packedEnd: number;
+  quantizeEnd: number;
+  /** [groupsPerToken] ‖Q‖² of each unit */
+  queryNormSq: number[];
+}
+
+export class WidthPlanner {
+  private readonly spans: LayerSpan[] = [];
+  /** [9] arena bytes of a slot at width b (keys and values share one slot format) */
+  private readonly slotBytes: number[];
+  private layers: readonly QaqLayer[] = [];
+  private window: AttentionWindow | null = null;
+  /** scratch [capacity ≥ T]: one unit's evidence and widths; the head arrays serve group=layer maxima */
+  private evidence = { keyRange: new Float32Array(0), valueRange: new Float32Array(0), attention: new Float32Array(0), young: new Uint8Array(0) };
+  private head = { attention: new Float32Array(0), young: new Uint8Array(0) };
+  private widths: TokenBits = { key: new Uint8Array(0), value: new Uint8Array(0) };
+
+  constructor(
+    private readonly shape: CacheShape,
+    private readonly policy: BitPolicy,
+    private readonly baseTolerances: Tolerances,
+    private readonly widthsMayRise: boolean,
+    store: PackedGroupStore,
+  ) {
+    this.slotBytes = Array.from({ length: 9 }, (_, b) => SlabArena.slotSize(store.slotBytes(b)));
+    for (let l = 0; l < shape.nLayers; l++) this.spans.push({ tokens: 0, packedEnd: 0, quantizeEnd: 0, queryNormSq: [] });
+  }
+
+  /** Tokens [packedEnd, quantizeEnd) of `layer` leave the fp16 tail this step. */
+  range(layer: number): { packedEnd: number; quantizeEnd: number } {
+    return this.spans[layer]!;
+  }
+
+  /** Reads the step's λ-independent evidence. wholePrompt: quantize every unquantized token (prompt mode). */
+  gather(layers: readonly QaqLayer[], window: AttentionWindow, norms: QueryNormQuantile, wholePrompt: boolean): void {
+    this.layers = layers;
+    this.window = window;
+    for (let l = 0; l < layers.length; l++) {
+      const layer = layers[l]!;
+      const span = this.spans[l]!;
+      const T = layer.tokens;
+      this.ensure(T);
+      span.tokens = T;
+      span.packedEnd = layer.firstResident;
+      span.queryNormSq = Array.from({ length: layer.groupsPerToken }, (_, g) =>
+        knownOrInfinite(layer.groupsPerToken > 1 ? norms.estimate(l, g) : norms.estimateLayer(l)),
+      );
+      let end = layer.firstResident;
+      if (wholePrompt) end = Math.max(end, T);
+      else {
+        // young tokens are a suffix (older tokens have been seen by more rows); every unit of a layer sees the same rows
+        this.readUnit(l, 0, T);
+        while (end < T && this.evidence.young[end] === 0) end++;
+      }
+      span.quantizeEnd = end;
+    }
+  }
+
+  /** Widths [T] of unit (layer, g) at tolerance scale λ; the arrays are scratch, valid until the next call. */
+  allocateGroup(l: number, g: number, scale: number): TokenBits {
+    const layer = this.layers[l]!;
+    const span = this.spans[l]!;
+    const T = span.tokens;
+    this.readUnit(l, g, T);
+    layer.readRanges("keys", g, this.evidence.keyRange);
+    layer.readRanges("values", g, this.evidence.valueRange);
+    const tolerances: Tolerances = { key: scale * this.baseTolerances.key, value: scale * this.baseTolerances.value };
+    allocateBits(this.policy, tolerances, T, span.queryNormSq[g]!, this.evidence, this.widths);
+    if (!this.widthsMayRise) {
+      const gpt = layer.groupsPerToken;
+      const keyBits = layer.keys.ledger.views().bits;
+      const valueBits = layer.values.ledger.views().bits;
+      for (let t = this.policy.sinkTokens; t < span.packedEnd; t++) {
+        this.widths.key[t] = Math.min(this.widths.key[t]!, keyBits[t * gpt + g]!);
+        this.widths.value[t] = Math.min(this.widths.value[t]!, valueBits[t * gpt + g]!);
+      }
+    }
+    return this.widths;
+  }
+
+  /** Bytes the allocation at λ takes, in the budget's quantity (file comment), and the budget's limit. */
+  budgetBytes(scale: number, budget: MemoryBudget): { bytes: number; limit: number } {
+    const kvDim = this.shape.nKvHeads * this.shape.headDim;
+    let slots = 0;
+    let fixed = 0;
+    let packedTokens = 0;
+    let groups = 0;
+    for (let l = 0; l < this.layers.length; l++) {
+      const span = this.spans[l]!;
+      const gpt = this.layers[l]!.groupsPerToken;
+      const sinks = Math.min(this.policy.sinkTokens, span.tokens);
+      for (let g = 0; g < gpt; g++) {
+        const widths = this.allocateGroup(l, g, scale);
+        for (let t = sinks; t < span.quantizeEnd; t++) slots += this.slotBytes[widths.key[t]!]! + this.slotBytes[widths.value[t]!]!;
+      }
+      const packed = Math.max(0, span.quantizeEnd - sinks);
+      packedTokens += packed;
+      groups += 2 * gpt * packed;
+      fixed += 2 * gpt * span.tokens * LEDGER_BYTES_PER_GROUP + 2 * 2 * kvDim * (sinks + span.tokens - span.quantizeEnd);
+    }
+    if (budget.kind === "bytes") return { bytes: slots + fixed, limit: budget.bytes };
+    return { bytes: slots + groups * LEDGER_BYTES_PER_GROUP, limit: (packedTokens * 2 * 2 * kvDim) / budget.ratio };
+  }
+
+  /** Bytes of the scratch arrays (policy working state, reported as metadata). */
+  get byteLength(): number {
+    const arrays = [...Object.values(this.evidence), ...Object.values(this.head), this.widths.key, this.widths.value];
+    return arrays.reduce((sum, a) => sum + a.byteLength, 0);
+  }
+
+  /** s_t and young flags of unit (l, g) into the evidence scratch; group=layer takes the max/any over heads. */
+  private readUnit(l: number, g: number, T: number): void {
+    const window = this.window!;
+    const { nKvHeads } = this.shape;
+    const { attention, young } = this.evidence;
+    if (this.layers[l]!.groupsPerToken > 1) {
+      readWindow(window, l * nKvHeads + g, T, attention, young);
+      return;
+    }
+    attention.fill(0, 0, T);
+    young.fill(0, 0, T);
+    for (let h = 0; h < nKvHeads; h++) {
+      readWindow(window, l * nKvHeads + h, T, this.head.attention, this.head.young);
+      for (let t = 0; t < T; t++) {
+        if (this.head.attention[t]! > attention[t]!) attention[t] = this.head.attention[t]!;
+        young[t] = young[t]! | this.head.young[t]!;
+      }
+    }
+  }
+
+  private ensure(T: number): void {
+    if (this.evidence.attention.length >= T) return;
+    const capacity = Math.min(this.shape.maxTokens, Math.max(T, 2 * this.evidence.attention.length, 64));
+    this.evidence = {
+      keyRange: new Float32Array(capacity),
+      valueRange: new Float32Array(capacity),
+      attention: new Float32Array(capacity),
+      young: new Uint8Array(capacity),
+    };
+    this.head = { attention: new Float32Array(capacity), young: new Uint8Array(capacity) };
+    this.widths = { key: new Uint8Array(capacity), value: new Uint8Array(capacity) };
+  }
+}
+
+/** s_t and young flags of a unit's T tokens; tokens the window has not observed yet are young, with s_t = 0. */
+function readWindow(window: AttentionWindow, unit: number, T: number, attention: Float32Array, young: Uint8Array): void {
+  window.maxAttention(unit, attention);
+  window.youngTokens(unit, young);
+  const seen = Math.min(window.tokens(unit), T);
+  attention.fill(0, seen, T);
+  young.fill(1, seen, T);
+}
+
+/** ‖Q‖² before any query was seen is unknown: Infinity makes σ_K = 0, the safe (widest) choice. */
+function knownOrInfinite(estimate: number): number {
+  return Number.isNaN(estimate) ? Infinity : estimate;
+}

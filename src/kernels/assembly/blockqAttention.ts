@@ -1,0 +1,219 @@
+/**
+ * Attention on blockq KV rows (contract section 3; layouts in src/kernels/packedKernelExports.ts): llama.cpp-like
+ * q8_0 / q4_0 blocks of 32 values along each token's nKv·D vector, one row of blocks per token at base + t·rowBytes.
+ *   q8_0 block (34 bytes): f16 d, 32 × i8 q            x^ = d·q
+ *   q4_0 block (18 bytes): f16 d, 16 bytes: byte j holds element j (low nibble) and j+16 (high)    x^ = d·(nibble - 8)
+ * The head's values are row elements [elemOffset, elemOffset + D).
+ *
+ * Scores, rows = tokens: q·x^ = Σ_blocks d_b·Σ_{j in b} q_j·q8_j; the inner sums run on int16 queries
+ * (lib/packedQueryPark.ts) with i32x4.dot_i16x8_s, then each block's i32 sum is scaled by its d in f32. Error
+ * ≤ step/2·Σ_d |x^_d| from the query rounding (step = max|q|/32767). Parked tokens, short slices: f32 path;
+ * D or elemOffset not a multiple of 8: scalar path.
+ * Mix, rows = head dimensions: f32, four tokens per pass over `out` (lib/packedMixTokens.ts).
+ */
+import { pkCodesHighF32, pkCodesLowF32, pkHsum4F32, pkHsumF32, pkLoadHalf } from "./lib/packedSimd";
+import { pkParkQueries, pkParkSlots, pkParkedRow, pkParkedSteps } from "./lib/packedQueryPark";
+import { pkMixAccumulate1, pkMixAccumulate4 } from "./lib/packedMixTokens";
+
+const Q8_0: i32 = 0;
+const Q4_0: i32 = 1;
+const INT_DOT_MAX_DIM: i32 = 512;
+
+export function attn_scores_blockq_q8_0(begin: i32, end: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
+  blockqScores(Q8_0, begin, end, q, out, nq, D, T, base, rowBytes, elemOffset);
+}
+
+export function attn_scores_blockq_q4_0(begin: i32, end: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
+  blockqScores(Q4_0, begin, end, q, out, nq, D, T, base, rowBytes, elemOffset);
+}
+
+export function attn_mix_blockq_q8_0(begin: i32, end: i32, p: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
+  blockqMix(Q8_0, begin, end, p, out, nq, D, T, base, rowBytes, elemOffset);
+}
+
+export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
+  blockqMix(Q4_0, begin, end, p, out, nq, D, T, base, rowBytes, elemOffset);
+}
+
+/** Bytes of one block. */
+// @ts-ignore: decorator
+@inline function blockBytes(kind: i32): usize {
+  return kind == Q8_0 ? 34 : 18;
+}
+
+/** The scale d of the block holding row element e. */
+// @ts-ignore: decorator
+@inline function blockScale(kind: i32, row: usize, e: i32): f32 {
+  return pkLoadHalf(row + <usize>(e >> 5) * blockBytes(kind));
+}
+
+/** Row elements e..e+7 (e a multiple of 8, so they share a block) as signed i16 lanes: q, or nibble - 8. */
+// @ts-ignore: decorator
+@inline function blockChunk(kind: i32, row: usize, e: i32): v128 {
+  const at = row + <usize>(e >> 5) * blockBytes(kind) + 2;
+  const within = e & 31;
+  if (kind == Q8_0) return v128.load8x8_s(at + <usize>within);
+  // elements 0..15 of a block are low nibbles of bytes 0..15, elements 16..31 the high nibbles of the same bytes
+  const packed = v128.load64_zero(at + <usize>(within & 15));
+  const nibbles = v128.and(i8x16.shr_u(packed, <u32>(within >> 4) << 2), i8x16.splat(0x0f));
+  return i16x8.extend_low_i8x16_s(i8x16.sub(nibbles, i8x16.splat(8)));
+}
+
+/** Row element e, scalar. */
+// @ts-ignore: decorator
+@inline function blockValue(kind: i32, row: usize, e: i32): f32 {
+  const at = row + <usize>(e >> 5) * blockBytes(kind);
+  const within = e & 31;
+  const d = pkLoadHalf(at);
+  if (kind == Q8_0) return d * <f32>load<i8>(at + 2 + <usize>within);
+  const packed = <i32>load<u8>(at + 2 + <usize>(within & 15));
+  return d * <f32>(((within < 16 ? packed : packed >> 4) & 0x0f) - 8);
+}
+
+// @ts-ignore: decorator
+@inline function blockqScores(kind: i32, begin: i32, end: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
+  const vectorOk = ((D | elemOffset) & 7) == 0;
+  const parkSlots = pkParkSlots(nq, D);
+  let t = begin;
+  if (vectorOk && D <= INT_DOT_MAX_DIM && end - begin > parkSlots) {
+    const parkStart = end - parkSlots;
+    pkParkQueries(q, out, nq, D, T, parkStart);
+    for (; t < parkStart; t++) scoreRowInt(kind, base + <usize>t * <usize>rowBytes, t, parkStart, out, nq, D, T, elemOffset);
+  }
+  for (; t < end; t++) {
+    const row = base + <usize>t * <usize>rowBytes;
+    if (vectorOk) scoreRowFloat(kind, row, t, q, out, nq, D, T, elemOffset);
+    else {
+      for (let i = 0; i < nq; i++) {
+        let sum: f32 = 0;
+        for (let d = 0; d < D; d++) sum += load<f32>(q + ((<usize>i * D + d) << 2)) * blockValue(kind, row, elemOffset + d);
+        store<f32>(out + ((<usize>i * T + t) << 2), sum);
+      }
+    }
+  }
+}
+
+/** Integer path for token t: per block, the i32 dot of its chunks, then scaled by d in f32. */
+// @ts-ignore: decorator
+@inline function scoreRowInt(kind: i32, row: usize, t: i32, parkStart: i32, out: usize, nq: i32, D: i32, T: i32, elemOffset: i32): void {
+  const steps = pkParkedSteps(out, parkStart, D);
+  const rowStride = <usize>T << 2;
+  const last = elemOffset + D;
+  let i = 0;
+  for (; i + 4 <= nq; i += 4) {
+    const r0 = pkParkedRow(out, T, parkStart, i);
+    const r1 = r0 + rowStride;
+    const r2 = r1 + rowStride;
+    const r3 = r2 + rowStride;
+    let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
+    let e = elemOffset;
+    while (e < last) {
+      const blockEnd = min(last, (e | 31) + 1);
+      const d = f32x4.splat(blockScale(kind, row, e));
+      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+      for (; e < blockEnd; e += 8) {
+        const c = blockChunk(kind, row, e);
+        const at = <usize>(e - elemOffset) << 1;
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(c, v128.load(r0 + at)));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(c, v128.load(r1 + at)));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(c, v128.load(r2 + at)));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(c, v128.load(r3 + at)));
+      }
+      f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), d));
+      f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), d));
+      f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(a2), d));
+      f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(a3), d));
+    }
+    const score = f32x4.mul(pkHsum4F32(f0, f1, f2, f3), v128.load(steps + (<usize>i << 2)));
+    const o = out + ((<usize>i * T + t) << 2);
+    store<f32>(o, f32x4.extract_lane(score, 0));
+    store<f32>(o + rowStride, f32x4.extract_lane(score, 1));
+    store<f32>(o + 2 * rowStride, f32x4.extract_lane(score, 2));
+    store<f32>(o + 3 * rowStride, f32x4.extract_lane(score, 3));
+  }
+  for (; i < nq; i++) {
+    const parked = pkParkedRow(out, T, parkStart, i);
+    let f = f32x4.splat(0);
+    let e = elemOffset;
+    while (e < last) {
+      const blockEnd = min(last, (e | 31) + 1);
+      const d = f32x4.splat(blockScale(kind, row, e));
+      let a = i32x4.splat(0);
+      for (; e < blockEnd; e += 8) {
+        a = i32x4.add(a, i32x4.dot_i16x8_s(blockChunk(kind, row, e), v128.load(parked + (<usize>(e - elemOffset) << 1))));
+      }
+      f = f32x4.add(f, f32x4.mul(f32x4.convert_i32x4_s(a), d));
+    }
+    store<f32>(out + ((<usize>i * T + t) << 2), pkHsumF32(f) * load<f32>(steps + (<usize>i << 2)));
+  }
+}
+
+/** f32 path for token t: x^ = d·q decoded 8 at a time, times the f32 query. */
+// @ts-ignore: decorator
+@inline function scoreRowFloat(kind: i32, row: usize, t: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, elemOffset: i32): void {
+  for (let i = 0; i < nq; i++) {
+    const query = q + ((<usize>i * D) << 2);
+    let acc = f32x4.splat(0);
+    for (let d = 0; d < D; d += 8) {
+      const e = elemOffset + d;
+      const c = blockChunk(kind, row, e);
+      const scale = f32x4.splat(blockScale(kind, row, e));
+      const at = query + (<usize>d << 2);
+      acc = f32x4.add(acc, f32x4.mul(v128.load(at), f32x4.mul(pkCodesLowF32(c), scale)));
+      acc = f32x4.add(acc, f32x4.mul(v128.load(at, 16), f32x4.mul(pkCodesHighF32(c), scale)));
+    }
+    store<f32>(out + ((<usize>i * T + t) << 2), pkHsumF32(acc));
+  }
+}
+
+// @ts-ignore: decorator
+@inline function blockqMix(kind: i32, begin: i32, end: i32, p: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
+  if (begin >= end) return;
+  for (let i = 0; i < nq; i++) memory.fill(out + ((<usize>i * D + begin) << 2), 0, <usize>(end - begin) << 2);
+  const pRow = <usize>T << 2;
+  const outRow = <usize>D << 2;
+  const stride = <usize>rowBytes;
+  if (((begin | end | elemOffset) & 7) == 0) {
+    let t = 0;
+    for (; t + 4 <= T; t += 4) {
+      const row0 = base + <usize>t * stride;
+      const row1 = row0 + stride;
+      const row2 = row1 + stride;
+      const row3 = row2 + stride;
+      for (let d = begin; d < end; d += 8) {
+        const e = elemOffset + d;
+        const c0 = blockChunk(kind, row0, e), c1 = blockChunk(kind, row1, e);
+        const c2 = blockChunk(kind, row2, e), c3 = blockChunk(kind, row3, e);
+        const d0 = f32x4.splat(blockScale(kind, row0, e)), d1 = f32x4.splat(blockScale(kind, row1, e));
+        const d2 = f32x4.splat(blockScale(kind, row2, e)), d3 = f32x4.splat(blockScale(kind, row3, e));
+        pkMixAccumulate4(
+          p + (<usize>t << 2), out + (<usize>d << 2), nq, pRow, outRow,
+          f32x4.mul(pkCodesLowF32(c0), d0), f32x4.mul(pkCodesHighF32(c0), d0),
+          f32x4.mul(pkCodesLowF32(c1), d1), f32x4.mul(pkCodesHighF32(c1), d1),
+          f32x4.mul(pkCodesLowF32(c2), d2), f32x4.mul(pkCodesHighF32(c2), d2),
+          f32x4.mul(pkCodesLowF32(c3), d3), f32x4.mul(pkCodesHighF32(c3), d3),
+        );
+      }
+    }
+    for (; t < T; t++) {
+      const row = base + <usize>t * stride;
+      for (let d = begin; d < end; d += 8) {
+        const e = elemOffset + d;
+        const c = blockChunk(kind, row, e);
+        const scale = f32x4.splat(blockScale(kind, row, e));
+        pkMixAccumulate1(p + (<usize>t << 2), out + (<usize>d << 2), nq, pRow, outRow, f32x4.mul(pkCodesLowF32(c), scale), f32x4.mul(pkCodesHighF32(c), scale));
+      }
+    }
+    return;
+  }
+  for (let t = 0; t < T; t++) {
+    const row = base + <usize>t * stride;
+    for (let d = begin; d < end; d++) {
+      const x = blockValue(kind, row, elemOffset + d);
+      for (let i = 0; i < nq; i++) {
+        const at = out + ((<usize>i * D + d) << 2);
+        store<f32>(at, load<f32>(at) + load<f32>(p + ((<usize>i * T + t) << 2)) * x);
+      }
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { f16ToF32 } from "../../quant/fp16.js";
+import { q8ActivationBytes } from "../kernelExports.js";
+
+/**
+ * Decoding of the quantized layouts the kernels read (see kernelExports.ts), written for clarity: every value is
+ * expanded to float64, so a reference dot product over decoded rows carries no rounding of its own worth speaking of.
+ *
+ *   q8_0 weight block: 34 bytes = f16 d, 32 x int8 q;                       value = d·q
+ *   q4_0 weight block: 18 bytes = f16 d, 16 bytes (byte j: element j in the low nibble, element j+16 in the high);
+ *                                                                           value = d·(nibble - 8)
+ *   q8 activations of one token: cols x int8 code, then cols/32 x f32 scale; value = scale·code
+ */
+
+export const Q8_0_BLOCK_BYTES = 34;
+export const Q4_0_BLOCK_BYTES = 18;
+export const BLOCK_ELEMENTS = 32;
+
+/** Row `row` of a q8_0 matrix with `cols` columns, as float64 values. */
+export function decodeQ8_0RowRef(bytes: Uint8Array, row: number, cols: number): Float64Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const blocks = cols / BLOCK_ELEMENTS;
+  const values = new Float64Array(cols);
+  for (let b = 0; b < blocks; b++) {
+    const at = (row * blocks + b) * Q8_0_BLOCK_BYTES;
+    const d = f16ToF32(view.getUint16(at, true));
+    for (let j = 0; j < BLOCK_ELEMENTS; j++) values[b * BLOCK_ELEMENTS + j] = d * view.getInt8(at + 2 + j);
+  }
+  return values;
+}
+
+/** Row `row` of a q4_0 matrix with `cols` columns, as float64 values. */
+export function decodeQ4_0RowRef(bytes: Uint8Array, row: number, cols: number): Float64Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const blocks = cols / BLOCK_ELEMENTS;
+  const values = new Float64Array(cols);
+  for (let b = 0; b < blocks; b++) {
+    const at = (row * blocks + b) * Q4_0_BLOCK_BYTES;
+    const d = f16ToF32(view.getUint16(at, true));
+    for (let j = 0; j < 16; j++) {
+      const byte = view.getUint8(at + 2 + j);
+      values[b * BLOCK_ELEMENTS + j] = d * ((byte & 0x0f) - 8);
+      values[b * BLOCK_ELEMENTS + j + 16] = d * ((byte >> 4) - 8);
+    }
+  }
+  return values;
+}
+
+/** Token `token` of q8 activations (xq: [nTok, q8ActivationBytes(cols)]), as float64 values. */
+export function decodeQ8ActivationsRef(xq: Uint8Array, token: number, cols: number): Float64Array {
+  const view = new DataView(xq.buffer, xq.byteOffset, xq.byteLength);
+  const base = token * q8ActivationBytes(cols);
+  const values = new Float64Array(cols);
+  for (let c = 0; c < cols; c++) {
+    const scale = view.getFloat32(base + cols + Math.floor(c / BLOCK_ELEMENTS) * 4, true);
+    values[c] = scale * view.getInt8(base + c);
+  }
+  return values;
+}

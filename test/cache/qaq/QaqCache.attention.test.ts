@@ -1,0 +1,107 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { QaqCache } from "../../../src/cache/qaq/QaqCache.js";
+import { parseQaqParams } from "../../../src/cache/qaq/qaqSpec.js";
+import { Compute } from "../../../src/kernels/Compute.js";
+import type { CacheShape } from "../../../src/cache/KVCache.js";
+import type { QaqLayer } from "../../../src/cache/qaq/QaqLayer.js";
+import { unpackCodes } from "../../../src/quant/bitpack.js";
+import { f16ToF32 } from "../../../src/quant/fp16.js";
+import { reconstructCode } from "../../../src/quant/uniform.js";
+import { Rng } from "../../../src/util/rng.js";
+import { CacheDriver, spikyAttention } from "./qaqTestSupport.js";
+
+const SHAPE: CacheShape = { nLayers: 2, nKvHeads: 2, headDim: 16, maxTokens: 96 };
+const compute = await Compute.create(2);
+after(() => compute.dispose());
+
+/**
+ * The oracle's K or V row of token t, head h: decoded from the ledger and slot bytes here (codes unpacked, THE
+ * reconstruction zero + (c + 0.5)·scale, outliers written over their positions) for a packed token, the fp16 value
+ * the driver appended for a sink or unquantized one.
+ */
+function oracleRow(layer: QaqLayer, part: "keys" | "values", reference: number[], t: number, h: number): Float64Array {
+  const D = SHAPE.headDim;
+  const kvDim = SHAPE.nKvHeads * D;
+  const row = new Float64Array(D);
+  if (t < layer.sinkCount || t >= layer.firstResident) {
+    for (let d = 0; d < D; d++) row[d] = reference[t * kvDim + h * D + d]!;
+    return row;
+  }
+  const packed = layer[part];
+  const G = packed.store.groupLength;
+  const perHead = layer.groupsPerToken > 1;
+  const m = perHead ? t * layer.groupsPerToken + h : t;
+  const views = packed.ledger.views();
+  const bits = views.bits[m]!;
+  const buffer = compute.heap.memory.buffer;
+  const codes = new Uint8Array(G);
+  unpackCodes(new Uint8Array(buffer), views.slot[m]!, G, bits, codes);
+  const group = Float64Array.from(codes, (c) => reconstructCode(c, f16ToF32(views.scale[m]!), f16ToF32(views.zero[m]!)));
+  const nOut = packed.store.nOut;
+  const outlierBase = views.slot[m]! + packed.store.outlierOffset(bits);
+  const positions = new Uint16Array(buffer, outlierBase, nOut);
+  const values = new Uint16Array(buffer, outlierBase + 2 * nOut, nOut);
+  for (let j = 0; j < nOut; j++) group[positions[j]!] = f16ToF32(values[j]!);
+  const first = perHead ? 0 : h * D;
+  for (let d = 0; d < D; d++) row[d] = group[first + d]!;
+  return row;
+}
+
+for (const spec of ["group=head,sinks=2,outliers=0.05", "group=layer,sinks=0,outliers=0.02,variant=code", "mode=prompt,sinks=1"]) {
+  test(`${spec}: scores and mix equal dequantize-then-compute`, () => {
+    const cache = new QaqCache(compute, SHAPE, parseQaqParams(spec));
+    const driver = new CacheDriver(cache, compute, SHAPE, 31);
+    const options = { attention: spikyAttention([{ t: 5, from: 9, to: 20, value: 0.5 }]), queryScale: () => 2 };
+    driver.step(12, options);
+    for (let i = 0; i < 12; i++) driver.step(1, options);
+    const T = cache.storedTokens(0);
+    const nq = 2;
+    const D = SHAPE.headDim;
+    const rng = new Rng(32);
+    const heap = compute.heap;
+    const qRegion = heap.alloc(nq * D * 4, "test q");
+    const outRegion = heap.alloc(nq * T * 4, "test out");
+    const probRegion = heap.alloc(nq * T * 4, "test p");
+    const mixRegion = heap.alloc(nq * D * 4, "test mix");
+    let packedTokens = 0;
+    for (let l = 0; l < SHAPE.nLayers; l++) {
+      const layer = cache.layers[l]!;
+      packedTokens += layer.firstResident - layer.sinkCount;
+      for (let h = 0; h < SHAPE.nKvHeads; h++) {
+        const q = heap.f32(qRegion, 0, nq * D);
+        for (let j = 0; j < q.length; j++) q[j] = rng.normal();
+        const out = heap.f32(outRegion, 0, nq * T);
+        cache.scores(l, h, q, { firstPos: T - 1, nTok: 1, nRep: nq }, out);
+        const p = heap.f32(probRegion, 0, nq * T);
+        for (let j = 0; j < p.length; j++) p[j] = rng.next();
+        const mixed = heap.f32(mixRegion, 0, nq * D);
+        cache.mix(l, h, p, { firstPos: T - 1, nTok: 1, nRep: nq }, mixed);
+        const expectedMix = new Float64Array(nq * D);
+        const mixMagnitude = new Float64Array(nq * D);
+        for (let t = 0; t < T; t++) {
+          const k = oracleRow(layer, "keys", driver.keys[l]!, t, h);
+          const v = oracleRow(layer, "values", driver.values[l]!, t, h);
+          for (let i = 0; i < nq; i++) {
+            let dot = 0;
+            let magnitude = 0;
+            for (let d = 0; d < D; d++) {
+              dot += q[i * D + d]! * k[d]!;
+              magnitude += Math.abs(q[i * D + d]! * k[d]!);
+              expectedMix[i * D + d]! += p[i * T + t]! * v[d]!;
+              mixMagnitude[i * D + d]! += Math.abs(p[i * T + t]! * v[d]!);
+            }
+            // the packed kernel's int16 query path: error ≤ 1e-4·Σ|q·x^| (packedKernelExports.ts)
+            assert.ok(Math.abs(out[i * T + t]! - dot) <= 1e-4 * magnitude + 1e-6, `layer ${l} head ${h} row ${i} token ${t}: ${out[i * T + t]} vs ${dot}`);
+          }
+        }
+        for (let j = 0; j < nq * D; j++) {
+          assert.ok(Math.abs(mixed[j]! - expectedMix[j]!) <= 1e-5 * mixMagnitude[j]! + 1e-6, `layer ${l} head ${h} mix ${j}: ${mixed[j]} vs ${expectedMix[j]}`);
+        }
+      }
+    }
+    assert.ok(packedTokens > 10, "the comparison covers packed tokens");
+    for (const region of [qRegion, outRegion, probRegion, mixRegion]) heap.free(region);
+    cache.dispose();
+  });
+}
