@@ -1,10 +1,11 @@
 import { benchEngine } from "./engineBench.js";
+import { benchAttention } from "./attentionBench.js";
 import { SHALLOW_LONG_SHAPE, TINYLLAMA_SHAPE, syntheticModelPath } from "./syntheticModels.js";
 import { DEFAULT_MODEL, DEFAULT_TOKENIZER } from "../cli/defaults.js";
 
 /**
  * `npm run bench [-- suite ...]`: JSON lines on stdout, progress on stderr. Suites: engine (prefill/decode against
- * the bandwidth bound). With no argument every suite runs.
+ * the bandwidth bound), attention (per-cache attention time per decode step at 1K..32K tokens). With no argument every suite runs.
  */
 const SUITES: Readonly<Record<string, () => Promise<void>>> = {
   engine: async () => {
@@ -13,7 +14,13 @@ const SUITES: Readonly<Record<string, () => Promise<void>>> = {
     for (const threads of [1, 2]) await benchEngine("synthetic TinyLlama-1.1B shape", tiny, undefined, threads, 64, 16);
     void SHALLOW_LONG_SHAPE;
   },
+  attention: async () => {
+    for (const threads of [1, 2]) await benchAttention(ATTENTION_SPECS, [1024, 2048, 4096, 8192, 16384, 32768], threads);
+  },
 };
+
+/** The caches compared by the attention suite. */
+const ATTENTION_SPECS = ["fp32", "fp16", "uniform:bits=8", "uniform:bits=4", "uniform:bits=2", "uniform:k=4,v=2,outliers=0.01", "kivi:bits=4", "kivi:bits=2", "blockq:q8_0", "blockq:q4_0"];
 
 const wanted = process.argv.slice(2);
 for (const name of wanted.length > 0 ? wanted : Object.keys(SUITES)) {

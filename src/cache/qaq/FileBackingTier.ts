@@ -11,7 +11,7 @@ import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CacheShape } from "../KVCache.js";
-import { f16ToF32 } from "../../quant/fp16.js";
+import { widenF16Bits } from "./f16Bits.js";
 import { partIndex, type BackingTier, type KvPart } from "./BackingTier.js";
 
 export class FileBackingTier implements BackingTier {
@@ -57,7 +57,8 @@ export class FileBackingTier implements BackingTier {
       if (n === 0) throw new RangeError(`backing file ${this.path}: unexpected end at token ${token}`);
       done += n;
     }
-    for (let j = 0; j < count; j++) out[j] = f16ToF32(this.readBuffer[j]!);
+    const outBits = new Uint32Array(out.buffer, out.byteOffset, count);
+    for (let j = 0; j < count; j++) outBits[j] = widenF16Bits(this.readBuffer[j]!);
     this.reads++;
     this.bytesRead += length;
   }

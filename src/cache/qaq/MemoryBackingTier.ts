@@ -4,7 +4,7 @@
  * heap, so it neither counts against the 4 GiB wasm32 limit nor keeps the heap from reusing its space.
  */
 import type { CacheShape } from "../KVCache.js";
-import { f16ToF32 } from "../../quant/fp16.js";
+import { widenF16Bits } from "./f16Bits.js";
 import { partIndex, type BackingTier, type KvPart } from "./BackingTier.js";
 
 const MIN_CAPACITY_TOKENS = 64;
@@ -37,7 +37,8 @@ export class MemoryBackingTier implements BackingTier {
     if (token >= this.stored[i]!) throw new RangeError(`backing tier: token ${token} of layer ${layer} ${part} was never stored`);
     const rows = this.rows[i]!;
     const base = token * this.kvDim + elemOffset;
-    for (let j = 0; j < count; j++) out[j] = f16ToF32(rows[base + j]!);
+    const outBits = new Uint32Array(out.buffer, out.byteOffset, count);
+    for (let j = 0; j < count; j++) outBits[j] = widenF16Bits(rows[base + j]!);
     this.reads++;
     this.bytesRead += 2 * count;
   }

@@ -215,8 +215,8 @@ export class QaqCache implements KVCache {
   private toleranceScale(): number {
     const budget = this.config.budget;
     if (budget === null) return 1;
-    const limit = this.planner.budgetBytes(Infinity, budget).limit;
-    const bytesFor = (scale: number) => this.planner.budgetBytes(scale, budget).bytes;
+    const limit = this.planner.budgetLimit(budget);
+    const bytesFor = (scale: number) => this.planner.budgetBytes(scale, budget);
     const previous = this.counters.toleranceScale;
     const fit = fitToleranceScale(limit, bytesFor, previous > 0 && previous < Infinity ? previous : 1);
     this.counters.toleranceScale = fit.scale;

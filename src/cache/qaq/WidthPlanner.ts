@@ -111,34 +111,41 @@ export class WidthPlanner {
     return this.widths;
   }
 
-  /** Bytes the allocation at λ takes, in the budget's quantity (file comment), and the budget's limit. */
-  budgetBytes(scale: number, budget: MemoryBudget): { bytes: number; limit: number } {
-    const kvDim = this.shape.nKvHeads * this.shape.headDim;
-    let slots = 0;
-    let fixed = 0;
-    let packedTokens = 0;
-    let groups = 0;
+  /** Bytes the allocation at λ takes, in the budget's quantity (file comment). */
+  budgetBytes(scale: number, budget: MemoryBudget): number {
+    let bytes = 0;
     for (let l = 0; l < this.layers.length; l++) {
       const span = this.spans[l]!;
       const gpt = this.layers[l]!.groupsPerToken;
       const sinks = Math.min(this.policy.sinkTokens, span.tokens);
       for (let g = 0; g < gpt; g++) {
         const widths = this.allocateGroup(l, g, scale);
-        for (let t = sinks; t < span.quantizeEnd; t++) slots += this.slotBytes[widths.key[t]!]! + this.slotBytes[widths.value[t]!]!;
+        for (let t = sinks; t < span.quantizeEnd; t++) bytes += this.slotBytes[widths.key[t]!]! + this.slotBytes[widths.value[t]!]!;
       }
-      const packed = Math.max(0, span.quantizeEnd - sinks);
-      packedTokens += packed;
-      groups += 2 * gpt * packed;
-      fixed += 2 * gpt * span.tokens * LEDGER_BYTES_PER_GROUP + 2 * 2 * kvDim * (sinks + span.tokens - span.quantizeEnd);
+      const packedGroups = 2 * gpt * Math.max(0, span.quantizeEnd - sinks);
+      if (budget.kind === "ratio") bytes += packedGroups * LEDGER_BYTES_PER_GROUP;
+      else bytes += 2 * gpt * span.tokens * LEDGER_BYTES_PER_GROUP + this.fp16Bytes(sinks + span.tokens - span.quantizeEnd);
     }
-    if (budget.kind === "bytes") return { bytes: slots + fixed, limit: budget.bytes };
-    return { bytes: slots + groups * LEDGER_BYTES_PER_GROUP, limit: (packedTokens * 2 * 2 * kvDim) / budget.ratio };
+    return bytes;
+  }
+
+  /** The budget's limit in the same quantity: the bytes given, or the packed tokens' fp16 size over the ratio. */
+  budgetLimit(budget: MemoryBudget): number {
+    if (budget.kind === "bytes") return budget.bytes;
+    let packedTokens = 0;
+    for (const span of this.spans.slice(0, this.layers.length)) packedTokens += Math.max(0, span.quantizeEnd - Math.min(this.policy.sinkTokens, span.tokens));
+    return this.fp16Bytes(packedTokens) / budget.ratio;
   }
 
   /** Bytes of the scratch arrays (policy working state, reported as metadata). */
   get byteLength(): number {
     const arrays = [...Object.values(this.evidence), ...Object.values(this.head), this.widths.key, this.widths.value];
     return arrays.reduce((sum, a) => sum + a.byteLength, 0);
+  }
+
+  /** K and V of `tokens` tokens of one layer in fp16. */
+  private fp16Bytes(tokens: number): number {
+    return 2 * 2 * this.shape.nKvHeads * this.shape.headDim * tokens;
   }
 
   /** s_t and young flags of unit (l, g) into the evidence scratch; group=layer takes the max/any over heads. */
