@@ -21,6 +21,9 @@
  * below the observation and at most 12.5% above it (a conservative error worth at most 0.17 bits). Codes are ordered
  * like the probabilities, so the max of codes is the code of the max. One byte instead of four per observation keeps
  * the window, which QAQ holds for every (token, KV head), at 6 bytes per token and head.
+ * A unit may be shared by several KV heads (group=layer keeps one window per layer, as s_t is a max over the layer's
+ * heads anyway): observing the block a unit has just observed again merges, taking the max into the same slots
+ * without counting new observations, so each observation is the max over all the unit's query heads.
  * observe costs O(T·nRep) per kept row; maxima O(T·n). Truncation forgets the dropped tokens but not what the
  * rolled-back rows contributed to the kept tokens' rings (those rows did run; the ring cannot un-see them).
  */
@@ -49,6 +52,9 @@ export class AttentionWindow {
   private readonly steps: Float64Array;
   /** [units] tokens tracked (0..T) */
   private readonly tracked: Int32Array;
+  /** [units] firstPos and nTok of the unit's last observed block (firstPos −1: none), to recognise a merge */
+  private readonly lastFirstPos: Int32Array;
+  private readonly lastTokens: Int32Array;
 
   constructor(
     readonly units: number,
@@ -72,6 +78,8 @@ export class AttentionWindow {
     }
     this.steps = new Float64Array(units);
     this.tracked = new Int32Array(units);
+    this.lastFirstPos = new Int32Array(units).fill(-1);
+    this.lastTokens = new Int32Array(units);
   }
 
   /** Tokens tracked for `unit` (the T of its last observation, or less after truncate). */
@@ -81,7 +89,7 @@ export class AttentionWindow {
 
   /**
    * Records a block's attention: probs [nTok*nRep, T] over the T = firstPos + nTok cached tokens (token index =
-   * position). New tokens start with an empty ring.
+   * position). New tokens start with an empty ring. The same block again (another head of a shared unit) merges.
    */
   observe(unit: number, probs: Float32Array, block: ObservedBlock, T: number): void {
     this.checkUnit(unit);
@@ -89,12 +97,17 @@ export class AttentionWindow {
     if (firstPos + nTok !== T) throw new ConfigError("block", `firstPos + nTok = T (${T})`, `${firstPos} + ${nTok}`);
     if (probs.length < nTok * nRep * T) throw new ConfigError("probs", `at least ${nTok * nRep * T} values`, probs.length);
     this.track(unit, T);
+    const merge = this.lastFirstPos[unit] === firstPos && this.lastTokens[unit] === nTok;
+    this.lastFirstPos[unit] = firstPos;
+    this.lastTokens[unit] = nTok;
     const bits = new Uint32Array(probs.buffer, probs.byteOffset, nTok * nRep * T);
     const n = this.window;
     const ring = this.rings[unit]!;
     const observed = this.observed[unit]!;
+    // a merge writes the slots the block's rows took: row tok had step (steps − nTok + tok)
+    const firstStep = merge ? this.steps[unit]! - nTok : this.steps[unit]!;
     for (let tok = Math.max(0, nTok - n); tok < nTok; tok++) {
-      const slot = this.steps[unit]! % n;
+      const slot = (firstStep + tok) % n;
       const visible = firstPos + tok + 1; // tokens 0..row position
       for (let t = 0; t < visible; t++) {
         // non-negative floats order like their bits; a negative value (never a probability) has the sign bit set
@@ -103,12 +116,17 @@ export class AttentionWindow {
           const b = bits[(tok * nRep + rep) * T + t]!;
           if (b > top && b < 0x80000000) top = b;
         }
-        ring[t * n + slot] = encodeTop(top >>> 20);
-        if (observed[t]! < n) observed[t]!++;
+        const code = encodeTop(top >>> 20);
+        if (!merge) {
+          ring[t * n + slot] = code;
+          if (observed[t]! < n) observed[t]!++;
+        } else if (code > ring[t * n + slot]!) {
+          ring[t * n + slot] = code;
+        }
       }
       // a token this row cannot see keeps 0 in this slot (set when it was tracked): no observation
-      this.steps[unit]!++;
     }
+    if (!merge) this.steps[unit]! += nTok;
   }
 
   /** out[0..T) = s_t, the maximum of each token's kept observations, decoded (0 for a token never observed). */
@@ -135,17 +153,19 @@ export class AttentionWindow {
   /** Forgets every token at index ≥ `tokens` in every unit. */
   truncate(tokens: number): void {
     for (let u = 0; u < this.units; u++) if (this.tracked[u]! > tokens) this.tracked[u] = Math.max(0, tokens);
+    this.lastFirstPos.fill(-1); // the next block starts anew, even at a position seen before
   }
 
   /** Forgets everything (keeps the allocations). */
   reset(): void {
     this.tracked.fill(0);
     this.steps.fill(0);
+    this.lastFirstPos.fill(-1);
   }
 
   /** Bytes held by the rings and counters (bookkeeping). */
   get byteLength(): number {
-    let bytes = this.steps.byteLength + this.tracked.byteLength;
+    let bytes = this.steps.byteLength + this.tracked.byteLength + this.lastFirstPos.byteLength + this.lastTokens.byteLength;
     for (let u = 0; u < this.units; u++) bytes += this.rings[u]!.byteLength + this.observed[u]!.byteLength;
     return bytes;
   }

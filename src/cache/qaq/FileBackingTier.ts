@@ -49,11 +49,12 @@ export class FileBackingTier implements BackingTier {
 
   read(layer: number, part: KvPart, token: number, elemOffset: number, count: number, out: Float32Array): void {
     const i = layer * 2 + partIndex(part);
+    const fd = this.openFd();
     if (token >= this.stored[i]!) throw new RangeError(`backing file: token ${token} of layer ${layer} ${part} was never stored`);
     const length = 2 * count;
     let done = 0;
     while (done < length) {
-      const n = readSync(this.openFd(), this.readBuffer, done, length - done, this.offset(i, token) + 2 * elemOffset + done);
+      const n = readSync(fd, this.readBuffer, done, length - done, this.offset(i, token) + 2 * elemOffset + done);
       if (n === 0) throw new RangeError(`backing file ${this.path}: unexpected end at token ${token}`);
       done += n;
     }

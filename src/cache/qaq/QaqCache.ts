@@ -77,7 +77,8 @@ export class QaqCache implements KVCache {
       { length: nLayers },
       (_, l) => new QaqLayer(compute, this.scratch, this.keyStore, this.valueStore, config.group, this.sinks, shape, `QAQ layer ${l}`),
     );
-    this.window = new AttentionWindow(nLayers * nKvHeads, config.window, maxTokens);
+    // group=layer: one window per layer (s_t is the max over its heads), observed by every head in turn
+    this.window = new AttentionWindow(config.group === "head" ? nLayers * nKvHeads : nLayers, config.window, maxTokens);
     this.norms = new QueryNormQuantile(nLayers, nKvHeads, config.queryQuantile);
     const policy = { minBits: config.minBits, maxBits: config.maxBits, variant: config.variant, sinkTokens: this.sinks };
     const tolerances = { key: config.keyTolerance, value: config.valueTolerance };
@@ -123,7 +124,8 @@ export class QaqCache implements KVCache {
   observe(layer: number, kvHead: number, probs: Float32Array, block: QueryBlock): void {
     if (!this.policyActive) return;
     const start = performance.now();
-    this.window.observe(layer * this.shape.nKvHeads + kvHead, probs, block, this.layers[layer]!.tokens);
+    const unit = this.config.group === "head" ? layer * this.shape.nKvHeads + kvHead : layer;
+    this.window.observe(unit, probs, block, this.layers[layer]!.tokens);
     this.counters.addTime(start);
   }
 

@@ -1,9 +1,9 @@
 /**
  * One layer of the QAQ cache. Tokens, in position order, sit in one of three places:
  *
- *   [0, S)                sinks: fp16 rows forever (sinkKeys/sinkValues [nKvHeads, S, D])
+ *   [0, S)                sinks: fp16 rows forever (sinkRows, per part [nKvHeads, S, D], row = t)
  *   [S, firstResident)    packed: one group per (token, KV head) or per token, at its own width (keys/values PackedPart)
- *   [firstResident, T)    resident: fp16 rows (residentKeys/residentValues [nKvHeads, rows, D], row = t − firstResident)
+ *   [firstResident, T)    resident: fp16 rows (residentRows, per part [nKvHeads, rows, D], row = t − firstResident)
  *                         tokens not quantized yet (stream: young; prompt: everything after the prompt)
  *
  * Every token has a ledger entry; sinks and resident tokens have empty ones, which contribute 0 to the packed kernels,

@@ -7,9 +7,9 @@
  * Per layer: tokens [0, S) sinks, [S, packedEnd) packed already, [packedEnd, quantizeEnd) packed by this step,
  * [quantizeEnd, T) stay fp16 (stream: the young tail; prompt: nothing, the whole prompt is quantized at once).
  * Without a backing tier a packed group's width may only fall: its planned width is min(target, current).
- * Units: group=head allocates per (layer, KV head), group=layer per layer, with s_t the max over the layer's heads,
- * a token young if any head has seen it fewer than n times, and ‖Q‖² the largest head quantile (the bound then holds
- * for every head reading the shared group).
+ * Units: group=head allocates per (layer, KV head) from that head's window, group=layer per layer from the layer's
+ * window (whose observations are maxima over all the layer's heads), with ‖Q‖² the largest head quantile (the bound
+ * then holds for every head reading the shared group).
  *
  * Budget quantities (LEDGER_BYTES_PER_GROUP per ledger entry, slots at their arena size):
  *   bytes: every ledger entry + every slot + the fp16 rows of sinks and of the tail: what the cache holds in use;
@@ -43,9 +43,8 @@ export class WidthPlanner {
   private readonly slotBytes: number[];
   private layers: readonly QaqLayer[] = [];
   private window: AttentionWindow | null = null;
-  /** scratch [capacity ≥ T]: one unit's evidence and widths; the head arrays serve group=layer maxima */
+  /** scratch [capacity ≥ T]: one unit's evidence and widths */
   private evidence = { keyRange: new Float32Array(0), valueRange: new Float32Array(0), attention: new Float32Array(0), young: new Uint8Array(0) };
-  private head = { attention: new Float32Array(0), young: new Uint8Array(0) };
   private widths: TokenBits = { key: new Uint8Array(0), value: new Uint8Array(0) };
 
   constructor(
@@ -139,7 +138,7 @@ export class WidthPlanner {
 
   /** Bytes of the scratch arrays (policy working state, reported as metadata). */
   get byteLength(): number {
-    const arrays = [...Object.values(this.evidence), ...Object.values(this.head), this.widths.key, this.widths.value];
+    const arrays = [...Object.values(this.evidence), this.widths.key, this.widths.value];
     return arrays.reduce((sum, a) => sum + a.byteLength, 0);
   }
 
@@ -148,24 +147,10 @@ export class WidthPlanner {
     return 2 * 2 * this.shape.nKvHeads * this.shape.headDim * tokens;
   }
 
-  /** s_t and young flags of unit (l, g) into the evidence scratch; group=layer takes the max/any over heads. */
+  /** s_t and young flags of unit (l, g) into the evidence scratch (window unit: per head, or per layer). */
   private readUnit(l: number, g: number, T: number): void {
-    const window = this.window!;
-    const { nKvHeads } = this.shape;
-    const { attention, young } = this.evidence;
-    if (this.layers[l]!.groupsPerToken > 1) {
-      readWindow(window, l * nKvHeads + g, T, attention, young);
-      return;
-    }
-    attention.fill(0, 0, T);
-    young.fill(0, 0, T);
-    for (let h = 0; h < nKvHeads; h++) {
-      readWindow(window, l * nKvHeads + h, T, this.head.attention, this.head.young);
-      for (let t = 0; t < T; t++) {
-        if (this.head.attention[t]! > attention[t]!) attention[t] = this.head.attention[t]!;
-        young[t] = young[t]! | this.head.young[t]!;
-      }
-    }
+    const unit = this.layers[l]!.groupsPerToken > 1 ? l * this.shape.nKvHeads + g : l;
+    readWindow(this.window!, unit, T, this.evidence.attention, this.evidence.young);
   }
 
   private ensure(T: number): void {
@@ -177,7 +162,6 @@ export class WidthPlanner {
       attention: new Float32Array(capacity),
       young: new Uint8Array(capacity),
     };
-    this.head = { attention: new Float32Array(capacity), young: new Uint8Array(capacity) };
     this.widths = { key: new Uint8Array(capacity), value: new Uint8Array(capacity) };
   }
 }

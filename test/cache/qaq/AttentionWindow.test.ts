@@ -53,6 +53,23 @@ test("each observation is the max over the query heads sharing the KV head", () 
   assertCoded(s1, 0.7, "token 1");
 });
 
+test("a unit shared by two heads: the second observe of a block merges (max), counting no new observation", () => {
+  const window = new AttentionWindow(1, 2, 1024);
+  for (let pos = 0; pos < 4; pos++) {
+    const T = pos + 1;
+    const block = { firstPos: pos, nTok: 1, nRep: 1 };
+    window.observe(0, decodeRow(T, 1, (t) => (t === 0 && pos === 1 ? 0.5 : 0.01)), block, T); // head 0
+    window.observe(0, decodeRow(T, 1, (t) => (t === 0 && pos === 2 ? 0.25 : 0.02)), block, T); // head 1
+    const s0 = maxima(window, 0)[0];
+    // token 0's window (n = 2) holds rows pos−1 and pos, each the max over both heads
+    const expected = pos === 1 || pos === 2 ? 0.5 : pos === 3 ? 0.25 : 0.02;
+    assertCoded(s0, expected, `step ${pos}`);
+    // token pos has been seen once (by its own row) however many heads observed: young until a second row
+    assert.deepEqual(young(window, 0).slice(-1), [1]);
+  }
+  assert.deepEqual(young(window, 0), [0, 0, 0, 1]);
+});
+
 test("after a prefill of L tokens the last n−1 are young (seen by fewer than n rows)", () => {
   const n = 5;
   const L = 12;
