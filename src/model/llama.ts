@@ -50,6 +50,9 @@ export class LlamaModel {
       if (all) all.set(logits, start * vocabSize);
       else if (start + n === tokens.length) last = logits;
     }
+    // one endForward per forward call, not per block: a prompt is one pass however it is blocked (QAQ's prompt mode
+    // and prompt compression quantize "the prompt" at this point)
+    cache.endForward(pos0, tokens.length);
     const out = all ?? last!;
     checkFinite(out, "logits");
     return out;
@@ -89,7 +92,6 @@ export class LlamaModel {
       linear(compute, w.down, state.hb.ptr, xq, xb, n);
       k.add(0, n * dim, x, xb);
     }
-    cache.endForward(pos0, n);
 
     // logits for every token of the block, or only for the last one
     const first = allLogits ? 0 : n - 1;

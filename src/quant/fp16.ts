@@ -6,9 +6,33 @@
 // Scalar helpers build a DataView per call (no module-level scratch state); the bulk helpers below reuse one
 // scratch per call and are what loaders and writers should use for whole tensors.
 
-/** float32 -> binary16 bits, round to nearest even; overflow -> ±Inf, NaN stays NaN. */
+/**
+ * float32 -> binary16 bits, round to nearest even; overflow -> ±Inf, NaN stays NaN. Arithmetic on the float32 value
+ * (exact in float64), so no bit view is needed: this is on the hot path of every cache that stores fp16.
+ */
 export function f32ToF16(value: number): number {
-  return f16FromF32Bits(floatBits(Math.fround(value)));
+  const x = Math.fround(value);
+  if (x !== x) return 0x7e00;
+  const sign = x < 0 || Object.is(x, -0) ? 0x8000 : 0;
+  const a = Math.abs(x);
+  if (a >= 65520) return sign | 0x7c00; // rounds past the largest half (65504)
+  if (a < 2 ** -14) return sign | roundHalfEven(a * 2 ** 24); // subnormal half (may round up to the smallest normal)
+  let e = Math.floor(Math.log2(a));
+  // log2 can be off by one next to a power of two: fix the exponent so that 2^e <= a < 2^(e+1)
+  if (2 ** e > a) e--;
+  else if (2 ** (e + 1) <= a) e++;
+  let m = roundHalfEven((a / 2 ** e - 1) * 1024);
+  if (m === 1024) {
+    m = 0;
+    e++;
+  }
+  return sign | ((e + 15) << 10) | m;
+}
+
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const rest = v - f;
+  return rest > 0.5 || (rest === 0.5 && (f & 1) === 1) ? f + 1 : f;
 }
 
 /** The same conversion from the raw float32 bit pattern (read through a Uint32Array view: no DataView per value). */
