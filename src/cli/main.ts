@@ -5,6 +5,7 @@ import { GENERATE_FLAGS, generateCommand } from "./generateCommand.js";
 import { PPL_FLAGS, pplCommand } from "./pplCommand.js";
 import { INSPECT_FLAGS, inspectCommand } from "./inspectCommand.js";
 import { CONVERT_FLAGS, convertCommand } from "./convertCommand.js";
+import { KVMAP_FLAGS, kvmapCommand } from "./kvmapCommand.js";
 import { QaqError, UsageError } from "../util/errors.js";
 
 /** The `qaq` command table: one entry per command, each implemented in its own file. */
@@ -19,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   generate: { usage: "[flags]", summary: "Generate text (stdout) from a prompt; speed and cache bytes on stderr.", flags: GENERATE_FLAGS, run: generateCommand },
   ppl: { usage: "--text FILE [flags]", summary: "Perplexity of a text file under a KV-cache setting.", flags: PPL_FLAGS, run: pplCommand },
   inspect: { usage: "FILE", summary: "Metadata, tensor names, types and shapes of a model file.", flags: INSPECT_FLAGS, run: inspectCommand },
+  kvmap: { usage: "--out PREFIX [--kv qaq:...] [generate flags]", summary: "Generate with QAQ, then write per-token K/V widths (JSON + SVG heatmap).", flags: KVMAP_FLAGS, run: kvmapCommand },
   convert: { usage: "IN.bin --tokenizer TOK.bin --out OUT.gguf [--type f32|f16|q8_0|q4_0]", summary: "Convert a llama2.c checkpoint to GGUF.", flags: CONVERT_FLAGS, run: convertCommand },
 };
 

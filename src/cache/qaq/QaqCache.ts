@@ -9,7 +9,7 @@
  *     with T = the prompt length and the attention of the prompt's last n query rows (the window); the last n−1
  *     prompt tokens, seen by fewer than n rows, get b_max. Tokens appended later (decoded tokens, choices scored on
  *     top) stay in the fp16 tail: full precision, as in the paper, and reported as residual bytes. The engine calls
- *     endForward once per block of up to 64 tokens, so "the prompt" is the first such block.
+ *     endForward once per forward call, so "the prompt" is everything the first forward call appended.
  *   mode=stream (QAQ's section 4): at every endForward the widths of all tokens are recomputed; tokens that are no
  *     longer young (seen by n rows) leave the fp16 tail at their planned width, packed tokens whose width changes are
  *     re-quantized from the backing tier (memory or file); with backing=none widths may only fall (re-quantized from
@@ -29,7 +29,10 @@ import { PackedGroupStore } from "../PackedGroupStore.js";
 import { BitsTally } from "../paperBits.js";
 import { SlabArena } from "../SlabArena.js";
 import { AttentionWindow } from "./AttentionWindow.js";
-import { createBackingTier, type BackingTier } from "./BackingTier.js";
+import { createBackingTier, type BackingTier, type KvPart } from "./BackingTier.js";
+
+/** Per layer: [group][token] code widths of keys and values (16 = fp16). */
+export type WidthMap = readonly { readonly keys: number[][]; readonly values: number[][] }[];
 import { fitToleranceScale } from "./budget.js";
 import { GroupRangeMeter } from "./GroupRangeMeter.js";
 import { QaqLayer } from "./QaqLayer.js";
@@ -196,6 +199,19 @@ export class QaqCache implements KVCache {
   }
 
   /** QAQ's own counters: (re-)quantizations per step, backing reads, bookkeeping time, budget. */
+  /**
+   * Where the bits went: per layer and part, [group][token] widths (16 = held in fp16). Groups are KV heads for
+   * group=head, one per layer for group=layer.
+   */
+  widthMap(): WidthMap {
+    const groups = this.config.group === "head" ? this.shape.nKvHeads : 1;
+    return this.layers.map((layer) => {
+      const read = (part: KvPart) =>
+        Array.from({ length: groups }, (_, g) => Array.from({ length: layer.tokens }, (_, t) => layer.storedWidth(part, t, g)));
+      return { keys: read("keys"), values: read("values") };
+    });
+  }
+
   stats(): QaqStats {
     return this.counters.snapshot(this.backing?.reads ?? 0, this.backing?.bytesRead ?? 0);
   }

@@ -148,6 +148,11 @@ export class QaqLayer {
     return this[part].ledger.views().bits[t * this.groupsPerToken + g]!;
   }
 
+  /** Width token t of group g is held at: 16 for fp16 rows (sinks and the resident tail), else its code width. */
+  storedWidth(part: KvPart, t: number, g: number): number {
+    return t < this.sinks || t >= this.firstResident ? 16 : this.bitsOf(part, t, g);
+  }
+
   /** Drops every token from `tokens` on. */
   truncate(tokens: number): void {
     this.keys.truncate(tokens);

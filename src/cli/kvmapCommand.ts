@@ -1,0 +1,41 @@
+import { writeFile } from "node:fs/promises";
+import { parseKvSpec } from "../cache/spec.js";
+import { QaqCache } from "../cache/qaq/QaqCache.js";
+import { generate, type GenerationStats } from "../generate/generate.js";
+import { widthHeatmapSvg } from "../eval/widthHeatmap.js";
+import { numberFlag, requireString, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
+import { GENERATE_FLAGS, loadEngineFromArgs, samplerFromArgs } from "./generateCommand.js";
+import type { CliIo } from "./io.js";
+import { ConfigError } from "../util/errors.js";
+
+export const KVMAP_FLAGS: FlagTable = {
+  ...Object.fromEntries(Object.entries(GENERATE_FLAGS).filter(([name]) => name !== "json" && name !== "kv")),
+  kv: { kind: "string", help: "a qaq:... cache spec", defaultText: "qaq" },
+  out: { kind: "string", help: "output path prefix: writes PREFIX.json and PREFIX.svg (required)" },
+};
+
+/** Generates with a QAQ cache, then writes the per-token key and value widths of every layer and head. */
+export async function kvmapCommand(args: ParsedArgs, io: CliIo): Promise<void> {
+  const prefix = requireString("kvmap", args, "out");
+  const config = parseKvSpec(stringFlag(args, "kv") ?? "qaq");
+  if (config.kind !== "qaq") throw new ConfigError("kv", "a qaq:... spec (kvmap shows QAQ's per-token widths)", config.kind);
+  const engine = await loadEngineFromArgs(args);
+  try {
+    const prompt = engine.tokenizer.encode(stringFlag(args, "prompt") ?? "", true);
+    const cache = engine.createCache(config) as QaqCache;
+    const stats: { value?: GenerationStats } = {};
+    const ids = Array.from(prompt);
+    for await (const token of generate(engine, cache, prompt, numberFlag(args, "max-tokens", 256), samplerFromArgs(args), stats)) {
+      if (token.id >= 0) ids.push(token.id);
+    }
+    const map = cache.widthMap();
+    // the last sampled token was never run through the model, so the cache holds one token fewer than `ids`
+    const report = { model: engine.modelPath, kv: cache.spec, tokens: cache.nextPos, text: engine.tokenizer.decode(ids), widths: map };
+    await writeFile(`${prefix}.json`, JSON.stringify(report) + "\n");
+    await writeFile(`${prefix}.svg`, widthHeatmapSvg(map, `QAQ widths: ${cache.spec}, ${cache.nextPos} cached tokens`));
+    io.err(`wrote ${prefix}.json and ${prefix}.svg (${map.length} layers, ${cache.nextPos} cached tokens)\n`);
+    cache.dispose();
+  } finally {
+    engine.dispose();
+  }
+}
