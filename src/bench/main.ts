@@ -1,11 +1,13 @@
 import { benchEngine } from "./engineBench.js";
 import { benchAttention } from "./attentionBench.js";
+import { benchQaqOverhead } from "./qaqOverheadBench.js";
 import { SHALLOW_LONG_SHAPE, TINYLLAMA_SHAPE, syntheticModelPath } from "./syntheticModels.js";
 import { DEFAULT_MODEL, DEFAULT_TOKENIZER } from "../cli/defaults.js";
 
 /**
  * `npm run bench [-- suite ...]`: JSON lines on stdout, progress on stderr. Suites: engine (prefill/decode against
- * the bandwidth bound), attention (per-cache attention time per decode step at 1K..32K tokens). With no argument every suite runs.
+ * the bandwidth bound), attention (per-cache attention time per decode step at 1K..32K tokens),
+ * qaq (QAQ's streaming overhead per decode step at 512 tokens on stories260K). With no argument every suite runs.
  */
 const SUITES: Readonly<Record<string, () => Promise<void>>> = {
   engine: async () => {
@@ -13,6 +15,10 @@ const SUITES: Readonly<Record<string, () => Promise<void>>> = {
     const tiny = await syntheticModelPath("tinyllama-shape", TINYLLAMA_SHAPE, "q8_0");
     for (const threads of [1, 2]) await benchEngine("synthetic TinyLlama-1.1B shape", tiny, undefined, threads, 64, 16);
     void SHALLOW_LONG_SHAPE;
+  },
+  qaq: async () => {
+    const specs = ["qaq:group=head", "qaq:group=layer", "qaq:group=layer,backing=file", "qaq:group=layer,backing=none", "uniform:k=4,v=2", "kivi:bits=2"];
+    await benchQaqOverhead(DEFAULT_MODEL, DEFAULT_TOKENIZER, specs, 512, 1);
   },
   attention: async () => {
     for (const threads of [1, 2]) await benchAttention(ATTENTION_SPECS, [1024, 2048, 4096, 8192, 16384, 32768], threads);

@@ -1,0 +1,98 @@
+import { UnsupportedError } from "../../util/errors.js";
+import type { PeerKvType } from "./job.js";
+import type { EvalCounters } from "./sweep.js";
+
+/**
+ * What llama.cpp tells about itself in its log lines (captured through node-llama-cpp's logger), read back:
+ *   print_info: n_layer               = 22
+ *   print_info: n_embd_k_gqa          = 256
+ *   llama_kv_cache: size =    5.50 MiB (   256 cells,  22 layers,  1/1 seqs), K (f16):    2.75 MiB, V (f16):    2.75 MiB
+ *   llama_perf_context_print:        eval time =      14.36 ms /   100 runs   (    0.14 ms per token, ...)
+ * The KV line gives sizes in MiB to two decimals, so the exact bytes come from the cache type's size per value
+ * (ggml: f32 4 bytes, f16 2, q8_0 34 per block of 32, q4_0 18 per block of 32), checked against the logged total.
+ */
+export interface KvCacheLogLine {
+  readonly totalMiB: number;
+  readonly cells: number;
+  readonly layers: number;
+  readonly keyType: string;
+  readonly valueType: string;
+}
+
+export interface KvGeometry {
+  readonly layers: number;
+  /** keys per token per layer: n_embd_k_gqa (KV heads x head size) */
+  readonly keyWidth: number;
+  readonly valueWidth: number;
+}
+
+const BYTES_PER_VALUE: Readonly<Record<PeerKvType, number>> = {
+  f32: 4,
+  f16: 2,
+  q8_0: 34 / 32,
+  q4_0: 18 / 32,
+};
+
+const KV_LINE = /llama_kv_cache: size =\s*([\d.]+) MiB \(\s*(\d+) cells,\s*(\d+) layers.*?K \((\w+)\):\s*[\d.]+ MiB, V \((\w+)\)/;
+const EVAL_LINE = /llama_perf_context_print:\s+eval time =\s*([\d.]+) ms \/\s*(\d+) runs/;
+
+export function parseKvCacheLine(logs: readonly string[]): KvCacheLogLine | null {
+  for (let i = logs.length - 1; i >= 0; i--) {
+    const m = KV_LINE.exec(logs[i]!);
+    if (m) return { totalMiB: Number(m[1]), cells: Number(m[2]), layers: Number(m[3]), keyType: m[4]!, valueType: m[5]! };
+  }
+  return null;
+}
+
+/** The integer value of a `print_info: key = value` line, or null. */
+export function printInfoInteger(logs: readonly string[], key: string): number | null {
+  const pattern = new RegExp(`print_info: ${key}\\s+=\\s+(\\d+)\\s*$`);
+  for (const line of logs) {
+    const m = pattern.exec(line.trimEnd());
+    if (m) return Number(m[1]);
+  }
+  return null;
+}
+
+export function kvGeometryFromLogs(logs: readonly string[]): KvGeometry {
+  const layers = printInfoInteger(logs, "n_layer");
+  const keyWidth = printInfoInteger(logs, "n_embd_k_gqa");
+  const valueWidth = printInfoInteger(logs, "n_embd_v_gqa");
+  if (layers === null || keyWidth === null || valueWidth === null) {
+    throw new UnsupportedError("llama.cpp's log has no print_info n_layer / n_embd_k_gqa / n_embd_v_gqa lines");
+  }
+  return { layers, keyWidth, valueWidth };
+}
+
+/** Bytes `tokens` cells take in a cache whose keys and values are both of `type`. */
+export function kvBytesForTokens(geometry: KvGeometry, type: PeerKvType, tokens: number): number {
+  const perValue = BYTES_PER_VALUE[type];
+  return Math.round(tokens * geometry.layers * (geometry.keyWidth + geometry.valueWidth) * perValue);
+}
+
+/**
+ * Checks that the logged KV line is the cache that was asked for: its types, and its total within the rounding of
+ * three two-decimal MiB figures. Returns a null problem when it agrees.
+ */
+export function checkKvLine(line: KvCacheLogLine, geometry: KvGeometry, type: PeerKvType): string | null {
+  if (line.keyType !== type || line.valueType !== type) return `llama.cpp made a K ${line.keyType} / V ${line.valueType} cache, not ${type}`;
+  const computedMiB = kvBytesForTokens(geometry, type, line.cells) / 2 ** 20;
+  if (Math.abs(computedMiB - line.totalMiB) > 0.011) {
+    return `logged KV size ${line.totalMiB} MiB for ${line.cells} cells, computed ${computedMiB.toFixed(3)} MiB from the type`;
+  }
+  return null;
+}
+
+/** llama.cpp's cumulative decode counters from the last perf print, or null if none was logged. */
+export function lastEvalCounters(logs: readonly string[]): EvalCounters | null {
+  for (let i = logs.length - 1; i >= 0; i--) {
+    const m = EVAL_LINE.exec(logs[i]!);
+    if (m) return { milliseconds: Number(m[1]), runs: Number(m[2]) };
+  }
+  return null;
+}
+
+/** The error lines llama.cpp logged, for a failure message that says why. */
+export function errorLines(logs: readonly string[]): string[] {
+  return logs.filter((line) => line.startsWith("error:")).map((line) => line.slice("error:".length).trim());
+}
