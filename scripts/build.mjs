@@ -10,8 +10,13 @@ const bin = (name) => join(root, "node_modules", ".bin", name);
 const asmDir = join(root, "src", "kernels", "assembly");
 const wasmOut = join(root, "dist", "kernels.wasm");
 
+/** Newest modification time of any file below `dir` (helpers in assembly/lib count too). */
 function newestMtime(dir) {
-  return Math.max(...readdirSync(dir).map((f) => statSync(join(dir, f)).mtimeMs));
+  return Math.max(
+    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newestMtime(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+    ),
+  );
 }
 
 /** Runs a build tool; on failure its own output has already said why, so exit without a stack trace. */

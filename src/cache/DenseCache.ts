@@ -90,7 +90,7 @@ export class DenseCache implements KVCache {
     const kernel = this.element === "f32" ? "attn_mix_f32" : "attn_mix_f16";
     const args = [heap.ptrOf(probs), v, heap.ptrOf(out), nq, headDim, headDim, T];
     // rows of this kernel are head dimensions: split them only when each thread gets real work
-    if (T * nq * headDim >= 1 << 16) this.compute.parallel(kernel, headDim, args, 4);
+    if (T * nq * headDim >= 1 << 16) this.compute.parallel(kernel, headDim, args, 16);
     else this.compute.kernels[kernel](0, headDim, ...(args as [number, number, number, number, number, number, number]));
   }
 

@@ -3,7 +3,7 @@
  */
 import { readFileSync } from "node:fs";
 import { FileFormatError } from "../util/errors.js";
-import { parseLlama2cTokenizer } from "./parseLlama2cTokenizer.js";
+import { parseLlama2cTokenizerFile } from "../format/llama2cTokenizerFile.js";
 import { SentencePieceTokenizer } from "./Tokenizer.js";
 import { vocabularyFromGguf, vocabularyFromLlama2c, type GgufVocabularyFields } from "./Vocabulary.js";
 
@@ -16,7 +16,9 @@ export function tokenizerFromLlama2cFile(path: string): SentencePieceTokenizer {
     const reason = error instanceof Error ? error.message : String(error);
     throw new FileFormatError(path, `cannot read the tokenizer file (${reason})`);
   }
-  const { pieces, scores } = parseLlama2cTokenizer(bytes, path);
+  const { pieces, scores, validUtf8 } = parseLlama2cTokenizerFile(bytes, path);
+  const invalid = validUtf8.indexOf(false);
+  if (invalid >= 0) throw new FileFormatError(path, `piece ${invalid} is not valid UTF-8`);
   return new SentencePieceTokenizer(vocabularyFromLlama2c(pieces, scores, path));
 }
 

@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { FileFormatError, UnsupportedError } from "../../src/util/errors.js";
-import { parseLlama2cTokenizer } from "../../src/tokenizer/parseLlama2cTokenizer.js";
+import { parseLlama2cTokenizerFile } from "../../src/format/llama2cTokenizerFile.js";
 import { tokenizerFromGgufVocabulary } from "../../src/tokenizer/loadTokenizer.js";
 import { vocabularyFromGguf, vocabularyFromLlama2c, type GgufVocabularyFields } from "../../src/tokenizer/Vocabulary.js";
 import { missingSharedReason, readGolden, tok512Path } from "./sharedFiles.js";
@@ -15,7 +15,7 @@ const skip = missingSharedReason;
 const NORMAL = 1, UNKNOWN = 2, CONTROL = 3, UNUSED = 5, BYTE = 6;
 
 function tok512(): { pieces: readonly string[]; scores: Float32Array } {
-  return parseLlama2cTokenizer(readFileSync(tok512Path), tok512Path);
+  return parseLlama2cTokenizerFile(readFileSync(tok512Path), tok512Path);
 }
 
 /** The tok512 vocabulary as a GGUF file would hold it (ids 3..258 are the byte pieces). */

@@ -72,17 +72,17 @@ test("missing, truncated and overrunning tok.bin files give a FileFormatError na
       // Cut 3 bytes into the record of token 1 (after header 4 + record 0 of 8 + 5 bytes).
       ["cut-record.bin", whole.subarray(0, 4 + 13 + 3), /truncated: the record of token 1/],
       // Cut inside the text of the last piece.
-      ["cut-piece.bin", whole.subarray(0, whole.length - 1), /truncated: token 7 is 3 bytes long/],
+      ["cut-piece.bin", whole.subarray(0, whole.length - 1), /truncated: token 7 \(3 bytes at byte \d+\) ends past the end/],
     ];
     const overrun = whole.slice();
     new DataView(overrun.buffer).setInt32(4 + 4, 1_000_000, true); // token 0's length
-    cases.push(["overrun.bin", overrun, /token 0 is 1000000 bytes long from byte 12, past the end/]);
+    cases.push(["overrun.bin", overrun, /token 0 has length 1000000, outside 0..max_token_length/]);
     const negative = whole.slice();
     new DataView(negative.buffer).setInt32(4 + 4, -5, true);
-    cases.push(["negative.bin", negative, /token 0 has a negative length/]);
+    cases.push(["negative.bin", negative, /token 0 has length -5, outside/]);
     const notUtf8 = whole.slice();
     notUtf8[4 + 8] = 0xff; // first byte of "<unk>"
-    cases.push(["not-utf8.bin", notUtf8, /token 0 is not valid UTF-8/]);
+    cases.push(["not-utf8.bin", notUtf8, /piece 0 is not valid UTF-8/]);
 
     for (const [name, bytes, problem] of cases) {
       const path = join(dir, name);
