@@ -18,6 +18,8 @@ export const CONTROL = {
   rows: 3,
   quit: 4,
   grain: 5,
+  /** workers whose slice threw during the current job */
+  failed: 6,
   /** float64 arguments start at this byte offset of the block */
   argsByteOffset: 64,
   maxArgs: 16,
@@ -92,10 +94,17 @@ export class ThreadPool {
     Atomics.store(ctl, CONTROL.rows, rows);
     Atomics.store(ctl, CONTROL.grain, grain);
     Atomics.store(ctl, CONTROL.done, 0);
+    Atomics.store(ctl, CONTROL.failed, 0);
     Atomics.add(ctl, CONTROL.generation, 1);
     Atomics.notify(ctl, CONTROL.generation);
     const end = sliceEnd(0, rows, this.threads, grain);
-    fn(0, end, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
+    // even if slice 0 throws, wait for the workers: the next job must not overwrite arguments they are still reading
+    let mainError: unknown = null;
+    try {
+      fn(0, end, a[0]!, a[1]!, a[2]!, a[3]!, a[4]!, a[5]!, a[6]!, a[7]!, a[8]!, a[9]!, a[10]!, a[11]!, a[12]!, a[13]!, a[14]!, a[15]!);
+    } catch (error) {
+      mainError = error;
+    }
     const want = this.threads - 1;
     let spins = 0;
     while (Atomics.load(ctl, CONTROL.done) !== want) {
@@ -104,6 +113,8 @@ export class ThreadPool {
         if (seen !== want) Atomics.wait(ctl, CONTROL.done, seen, 1);
       }
     }
+    if (mainError !== null) throw mainError;
+    if (Atomics.load(ctl, CONTROL.failed) !== 0) throw new Error(`kernel ${kernel} failed in a worker thread`);
   }
 
   dispose(): void {

@@ -8,9 +8,9 @@
  *   q    [nq, D] f32     query rows (scores kernels)
  *   p    [nq, T] f32     attention weights (mix kernels)
  *   out  [nq, T] f32     scores: out[i·T + t]           (mix: [nq, D] f32, out[i·D + d])
- * A scores call writes exactly its rows' entries; while it runs it may use the output slots of its own last
- * D/2 + 2·ceil4(nq) tokens as scratch (int16 query copies), which it then overwrites with their scores. A mix call
- * overwrites out[i·D + d] for the dimensions d of its slice.
+ * A scores call writes exactly the entries of its rows (tokens or blocks); while it runs it uses the output slots of
+ * its own last few tokens (at most D + 8 + 3·ceil4(nq) per query row, KIVI: whole blocks) as scratch for int16 copies
+ * of the query, which it then overwrites with their scores. A mix call overwrites out[i·D + d] for its dimensions d.
  */
 export interface PackedAttentionExports {
   /**
@@ -27,7 +27,7 @@ export interface PackedAttentionExports {
    * The head's D values are elements [elemOffset, elemOffset + D) of its group; outliers outside are ignored.
    *
    * rows = tokens t in [begin, end): out[i·T + t] = Σ_d q[i·D + d]·x^_{t,d}.
-   * Fast (int16 dot) path when D and elemOffset are multiples of 8, D ≤ 512; exact f32 or scalar paths otherwise.
+   * Fast (int16 dot) path when D and elemOffset are multiples of 8, D ≤ 256; exact f32 or scalar paths otherwise.
    * Error against the f64 reference: ≤ 1e-4·Σ_d |q_d·x^_d| (int16 query rounding, see packedAttention.ts).
    */
   attn_scores_packed(
@@ -50,7 +50,7 @@ export interface PackedAttentionExports {
    *   x^_{r,d} = zero_d + (c_{r,d} + 0.5)·scale_d
    * blockPtrs: u32 [blocks]. rows = blocks j in [begin, end):
    *   out[i·T + tokenOffset + 32·j + r] = Σ_d q[i·D + d]·x^_{r,d} for r in 0..31.
-   * Fast path when D is a multiple of 8 and D ≤ 512; error as for attn_scores_packed.
+   * Fast path when D is a multiple of 8 and D ≤ 512; error ≤ S/2·Σ_d |c_d - mid| with S = max_d |q_d·scale_d|/32767.
    */
   attn_scores_kivi(
     begin: number, end: number, q: number, out: number, nq: number, D: number, T: number, blockPtrs: number,

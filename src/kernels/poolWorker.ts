@@ -33,6 +33,9 @@ for (;;) {
   if (Atomics.load(ctl, CONTROL.quit) === 1) break;
   try {
     runSlice();
+  } catch {
+    // flagged for the main thread to throw; this worker stays alive for the next job (dying would hang it)
+    Atomics.add(ctl, CONTROL.failed, 1);
   } finally {
     // counted even if the kernel threw, so the main thread never waits forever
     Atomics.add(ctl, CONTROL.done, 1);

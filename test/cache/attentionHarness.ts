@@ -6,7 +6,10 @@
  *
  * Tolerance (float32 kernels against a float64 oracle over the same stored values):
  *   scores: |got − want| ≤ REL·Σ_d |q_d·x^_t,d| + 2^-15·max_d|q_d|·span_t + ABS
- *   mix:    |got − want| ≤ REL·Σ_t p_t·|x^_t,d| + ABS
+ *   mix:    |got − want| ≤ REL·Σ_t p_t·(|x^_t,d| + 2·max_d' |x^_t,d'|) + ABS
+ *           (the packed mix kernel sums Σ p·base and Σ p·scale·c apart, base = zero + scale/2 the lowest level of the
+ *           token's grid, so float32 rounding scales with |base| + |c·scale| ≤ |x^| + 2|base|, and |base| is at
+ *           most the row's largest |x^| because the group minimum reconstructs to it)
  * with REL = 1e-4, ABS = 1e-6; a masked logit must be exactly −Infinity. span_t bounds Σ_d |c'_d·step_d| of the
  * stored row (storedForm.ts): the packed scores kernels round each query row to int16 (step max|q|/32767, error
  * ≤ step/2 per element), which moves a logit by up to step/2·span_t; 2^-15·max|q| is twice that.
@@ -131,6 +134,7 @@ function checkScores(q: Float32Array, scores: Float32Array, keys: HeadRows, bloc
 
 function checkMix(probs: Float32Array, out: Float32Array, values: HeadRows, nq: number, D: number): number {
   const T = values.rows.length;
+  const rowMax = values.rows.map((row) => row.reduce((m, x) => Math.max(m, Math.abs(x)), 0));
   let worst = 0;
   for (let i = 0; i < nq; i++) {
     for (let d = 0; d < D; d++) {
@@ -138,7 +142,7 @@ function checkMix(probs: Float32Array, out: Float32Array, values: HeadRows, nq: 
       let magnitude = 0;
       for (let t = 0; t < T; t++) {
         want += probs[i * T + t]! * values.rows[t]![d]!;
-        magnitude += probs[i * T + t]! * Math.abs(values.rows[t]![d]!);
+        magnitude += probs[i * T + t]! * (Math.abs(values.rows[t]![d]!) + 2 * rowMax[t]!);
       }
       const got = out[i * D + d]!;
       const err = Math.abs(got - want) / (REL * magnitude + ABS);

@@ -120,6 +120,11 @@ test("blockq: every nq 1..8 on the integer path (D 64, T 200)", () => {
   }
 });
 
+test("blockq: prefill-sized query blocks (nq 13, 20)", () => {
+  checkBlockq("q8_0", 4, 64, 300, 13, 150);
+  checkBlockq("q4_0", 4, 72, 300, 20, 151);
+});
+
 test("blockq: head offsets that are not multiples of 8 (scalar paths)", () => {
   for (const kind of ["q8_0", "q4_0"] as const) {
     for (const seed of [201, 203]) checkBlockq(kind, 8, 12, 40, 3, seed); // heads 1 and 3 start at elements 12 and 36

@@ -46,8 +46,9 @@ export function heapF32(heap: WasmHeap, n: number, what: string): { ptr: number;
 }
 
 /**
- * Runs kernel `name` over [0, rows) twice, serially on the main thread and split across the pool's threads,
- * calling `prepare` before each run (reset outputs / in-place inputs) and `check(mode)` after it.
+ * Runs kernel `name` over [0, rows) three ways: serially on the main thread; as three uneven slices called last
+ * slice first (an in-place kernel that strays outside its [begin, end) would process rows twice); and split across
+ * the pool's threads. `prepare` runs before each (reset outputs / in-place inputs), `check(mode)` after it.
  */
 export function runSerialAndParallel(
   compute: Compute,
@@ -57,9 +58,14 @@ export function runSerialAndParallel(
   prepare: () => void,
   check: (mode: string) => void,
 ): void {
+  const kernel = compute.kernels[name] as unknown as RowKernel;
   prepare();
-  (compute.kernels[name] as unknown as RowKernel)(0, rows, ...args);
+  kernel(0, rows, ...args);
   check("serial");
+  const cuts = [0, Math.floor(rows / 3), Math.floor((2 * rows) / 3) + 1, rows].map((c) => Math.min(c, rows));
+  prepare();
+  for (let s = cuts.length - 2; s >= 0; s--) if (cuts[s]! < cuts[s + 1]!) kernel(cuts[s]!, cuts[s + 1]!, ...args);
+  check(`slices ${cuts.join("/")}`);
   prepare();
   compute.parallel(name, rows, args);
   check(`${compute.threads} threads`);

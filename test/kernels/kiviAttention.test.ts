@@ -143,7 +143,27 @@ test("KIVI keys: every nq 1..8 on the integer path (D 64, 4 bits, 16 blocks)", (
   for (let nq = 1; nq <= 8; nq++) checkKivi(4, 64, 16, nq, 32, 100 + nq);
 });
 
+test("KIVI keys: prefill-sized query blocks (nq 13, 20)", () => {
+  checkKivi(4, 64, 12, 13, 0, 150);
+  checkKivi(3, 72, 12, 20, 5, 151);
+});
+
 test("KIVI keys: head size not a multiple of 8 (float path, channel by channel)", () => {
   checkKivi(3, 12, 3, 3, 0, 200);
   checkKivi(5, 5, 2, 2, 7, 201);
+});
+
+test("KIVI keys: an impossible width (9) gives NaN scores rather than reading codes with a wrong width", () => {
+  const scope = new HeapScope(compute.heap);
+  try {
+    const random = createRandom(300);
+    const D = 64, blocks = 8, nq = 2, T = KIVI_BLOCK_TOKENS * blocks;
+    const kivi = buildKiviBlocks(scope, random, blocks, D, 4);
+    const q = scope.floats(gaussianFloats(random, nq * D), "q");
+    const out = scope.floats(new Float32Array(nq * T), "scores");
+    compute.kernels.attn_scores_kivi(0, blocks, q.ptr, out.ptr, nq, D, T, kivi.blockPtrs, 9, 0);
+    assert.ok(out.view.every(Number.isNaN));
+  } finally {
+    scope.dispose();
+  }
 });

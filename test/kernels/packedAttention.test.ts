@@ -9,6 +9,7 @@ import {
   queryRoundingBound, softmaxRows, tolerances,
 } from "./packedTestSupport.js";
 import { buildPackedPart, type GroupScope, type PackedPartFixture } from "./packedPartFixture.js";
+import { f16ToF32 } from "../../src/quant/fp16.js";
 
 // attn_scores_packed / attn_mix_packed against (1) the float64 reference that reads the packed bytes and (2) a dense
 // oracle built from the UNPACKED codes (packedPartFixture.ts); both the serial call and the 2-thread split.
@@ -129,6 +130,13 @@ test("T 1/7/33/100 with nq 1..8, mixed widths (short slices: float path and the 
   }
 });
 
+test("prefill-sized query blocks: nq 12, 13, 20 (groups of 8, 4 and single queries)", () => {
+  let seed = 5000;
+  for (const nq of [12, 13, 20]) {
+    for (const D of [64, 72]) checkCase({ scope: "layer", D, perSide: 1, widths: "mixed", T: 400, nq, seed: seed++ });
+  }
+});
+
 test("scalar path: odd head size, and element offsets that are not multiples of 8", () => {
   checkCase({ scope: "head", D: 5, perSide: 1, widths: "mixed", T: 50, nq: 3, seed: 2001 });
   // group=layer with D 12: heads 1 and 3 start at elements 12 and 36
@@ -186,6 +194,47 @@ test("an impossible stored width (9) gives NaN for that token, not a read with a
       for (let t = 0; t < T; t++) assert.equal(Number.isNaN(out.view[i * T + t]), bad.includes(t), `query ${i}, token ${t}`);
     }
     void part;
+  } finally {
+    scope.dispose();
+  }
+});
+
+test("f16 scales and zeros decode exactly: all 65536 bit patterns (zeros, subnormals, Inf, NaN), both score paths", () => {
+  const scope = new HeapScope(compute.heap);
+  try {
+    // width-0 groups, so x^ = zero + 0.5·scale for the whole head; q = 1/8 everywhere, so every score is that x^ exactly
+    const T = 65536, D = 8, nq = 1;
+    const slot = scope.alloc(4 * T, "slot pointers");
+    const codes = scope.alloc(64, "empty slots");
+    new Uint32Array(compute.heap.memory.buffer, slot.ptr, T).fill(codes.ptr);
+    const bits = scope.alloc(T, "widths"); // zero-filled: width 0
+    const scales = scope.alloc(2 * T, "scales");
+    const zeros = scope.alloc(2 * T, "zeros");
+    const q = scope.floats(new Float32Array(D).fill(0.125), "q");
+    const out = scope.floats(new Float32Array(T), "scores");
+    const patterns = Uint16Array.from({ length: T }, (_, h) => h);
+    const layout: PackedPartLayout = {
+      slot: slot.ptr, bits: bits.ptr, scale: scales.ptr, zero: zeros.ptr, metaStride: 1, metaIndex: 0, elemOffset: 0, groupLen: D, nOut: 0,
+    };
+    const args = [q.ptr, out.ptr, nq, D, T, ...packedLayoutArgs(layout)];
+    const scores = compute.kernels.attn_scores_packed as unknown as (...a: number[]) => void;
+    for (const field of ["zero", "scale"] as const) {
+      compute.heap.u16(zeros).set(field === "zero" ? patterns : new Uint16Array(T));
+      compute.heap.u16(scales).set(field === "scale" ? patterns : new Uint16Array(T));
+      const expected = Array.from(patterns, (h) => (field === "zero" ? f16ToF32(h) : 0.5 * f16ToF32(h)));
+      const check = (path: string): void => {
+        for (let t = 0; t < T; t++) {
+          const ok = Number.isNaN(expected[t]!) ? Number.isNaN(out.view[t]!) : out.view[t] === expected[t];
+          if (!ok) assert.fail(`${field} bits 0x${t.toString(16)}, ${path}: got ${out.view[t]}, expected ${expected[t]}`);
+        }
+      };
+      out.view.fill(777);
+      scores(0, T, ...args);
+      check("one slice (integer path)");
+      out.view.fill(777);
+      for (let begin = 0; begin < T; begin += 32) scores(begin, begin + 32, ...args);
+      check("slices of 32 tokens (float path)");
+    }
   } finally {
     scope.dispose();
   }

@@ -52,3 +52,24 @@ test("quantize_act_q8 rounds ties to even, gives scale amax/127, and zeros an al
   assert.equal(scales.getFloat32(4, true), 0);
   assert.ok(codes.subarray(32).every((c) => c === 0));
 });
+
+test("quantize_act_q8 matches the reference on values at and next to rounding ties, for many scales", () => {
+  // Per block: element 0 sets amax, the rest sit on (k + 0.5)·scale or one f32 step beside it, where a kernel that
+  // rounded differently from the reference (say x·(1/scale) instead of x/scale) would pick the other code.
+  const cols = 32 * 64;
+  const nTok = 3;
+  const rng = createRng(99);
+  const x = new Float32Array(nTok * cols);
+  const bits = new Uint32Array(x.buffer);
+  for (let block = 0; block < (nTok * cols) / 32; block++) {
+    const amax = Math.fround(0.01 + 100 * rng());
+    const scale = Math.fround(amax / 127);
+    x[block * 32] = rng() < 0.5 ? amax : -amax;
+    for (let j = 1; j < 32; j++) {
+      const at = block * 32 + j;
+      x[at] = (Math.floor(rng() * 253) - 126 + 0.5) * scale;
+      bits[at] = bits[at]! + Math.floor(rng() * 3) - 1; // one step toward or away from zero, or none
+    }
+  }
+  checkAgainstReference(x, nTok, cols, "near-tie values");
+});

@@ -12,12 +12,11 @@
  * Mix, rows = head dimensions: f32, four tokens per pass over `out` (lib/packedMixTokens.ts).
  */
 import { pkCodesHighF32, pkCodesLowF32, pkHsum4F32, pkHsumF32, pkLoadHalf } from "./lib/packedSimd";
-import { pkParkQueries, pkParkSlots, pkParkedRow, pkParkedSteps } from "./lib/packedQueryPark";
+import { pkChunksPerRow, pkParkQueries, pkParkSlots, pkParkedRow, pkParkedSteps, pkQueryGroupSize } from "./lib/packedQueryPark";
 import { pkMixAccumulate1, pkMixAccumulate4 } from "./lib/packedMixTokens";
 
 const Q8_0: i32 = 0;
 const Q4_0: i32 = 1;
-const INT_DOT_MAX_DIM: i32 = 512;
 
 export function attn_scores_blockq_q8_0(begin: i32, end: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
   blockqScores(Q8_0, begin, end, q, out, nq, D, T, base, rowBytes, elemOffset);
@@ -73,9 +72,9 @@ export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, out: usize,
 // @ts-ignore: decorator
 @inline function blockqScores(kind: i32, begin: i32, end: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
   const vectorOk = ((D | elemOffset) & 7) == 0;
-  const parkSlots = pkParkSlots(nq, D);
+  const parkSlots = pkParkSlots(D);
   let t = begin;
-  if (vectorOk && D <= INT_DOT_MAX_DIM && end - begin > parkSlots) {
+  if (vectorOk && end - begin > parkSlots) {
     const parkStart = end - parkSlots;
     pkParkQueries(q, out, nq, D, T, parkStart);
     for (; t < parkStart; t++) scoreRowInt(kind, base + <usize>t * <usize>rowBytes, t, parkStart, out, nq, D, T, elemOffset);
@@ -93,58 +92,75 @@ export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, out: usize,
   }
 }
 
-/** Integer path for token t: per block, the i32 dot of its chunks, then scaled by d in f32. */
+/**
+ * Integer path for token t: per block, the i32 dot of its chunks, then scaled by d in f32. Four queries per pass (a
+ * parked group of eight is two passes over its blocks at byte offsets 0 and 64), so the per-query f32 sums and the
+ * per-block i32 sums fit in registers.
+ */
 // @ts-ignore: decorator
 @inline function scoreRowInt(kind: i32, row: usize, t: i32, parkStart: i32, out: usize, nq: i32, D: i32, T: i32, elemOffset: i32): void {
-  const steps = pkParkedSteps(out, parkStart, D);
   const rowStride = <usize>T << 2;
   const last = elemOffset + D;
-  let i = 0;
-  for (; i + 4 <= nq; i += 4) {
-    const r0 = pkParkedRow(out, T, parkStart, i);
-    const r1 = r0 + rowStride;
-    const r2 = r1 + rowStride;
-    const r3 = r2 + rowStride;
-    let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
-    let e = elemOffset;
-    while (e < last) {
-      const blockEnd = min(last, (e | 31) + 1);
-      const d = f32x4.splat(blockScale(kind, row, e));
-      let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
-      for (; e < blockEnd; e += 8) {
-        const c = blockChunk(kind, row, e);
-        const at = <usize>(e - elemOffset) << 1;
-        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(c, v128.load(r0 + at)));
-        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(c, v128.load(r1 + at)));
-        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(c, v128.load(r2 + at)));
-        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(c, v128.load(r3 + at)));
+  let i0 = 0;
+  while (i0 < nq) {
+    const G = pkQueryGroupSize(i0, nq);
+    if (G == 1) {
+      const parked = pkParkedRow(out, T, parkStart, i0);
+      let f = f32x4.splat(0);
+      let e = elemOffset;
+      while (e < last) {
+        const blockEnd = min(last, (e | 31) + 1);
+        const d = f32x4.splat(blockScale(kind, row, e));
+        let a = i32x4.splat(0);
+        for (; e < blockEnd; e += 8) {
+          a = i32x4.add(a, i32x4.dot_i16x8_s(blockChunk(kind, row, e), v128.load(parked + (<usize>(e - elemOffset) << 1))));
+        }
+        f = f32x4.add(f, f32x4.mul(f32x4.convert_i32x4_s(a), d));
       }
-      f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), d));
-      f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), d));
-      f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(a2), d));
-      f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(a3), d));
+      store<f32>(out + ((<usize>i0 * T + t) << 2), pkHsumF32(f) * load<f32>(pkParkedSteps(out, T, parkStart, i0, D)));
+      i0++;
+      continue;
     }
-    const score = f32x4.mul(pkHsum4F32(f0, f1, f2, f3), v128.load(steps + (<usize>i << 2)));
-    const o = out + ((<usize>i * T + t) << 2);
-    store<f32>(o, f32x4.extract_lane(score, 0));
-    store<f32>(o + rowStride, f32x4.extract_lane(score, 1));
-    store<f32>(o + 2 * rowStride, f32x4.extract_lane(score, 2));
-    store<f32>(o + 3 * rowStride, f32x4.extract_lane(score, 3));
-  }
-  for (; i < nq; i++) {
-    const parked = pkParkedRow(out, T, parkStart, i);
-    let f = f32x4.splat(0);
-    let e = elemOffset;
-    while (e < last) {
-      const blockEnd = min(last, (e | 31) + 1);
-      const d = f32x4.splat(blockScale(kind, row, e));
-      let a = i32x4.splat(0);
-      for (; e < blockEnd; e += 8) {
-        a = i32x4.add(a, i32x4.dot_i16x8_s(blockChunk(kind, row, e), v128.load(parked + (<usize>(e - elemOffset) << 1))));
+    const perRow = pkChunksPerRow(G, D);
+    const blockStep = <usize>G << 4;
+    for (let half = 0; half < G; half += 4) {
+      const lanes = <usize>half << 4;
+      let rowStart = pkParkedRow(out, T, parkStart, i0);
+      let block = rowStart + lanes;
+      let left = perRow;
+      let f0 = f32x4.splat(0), f1 = f32x4.splat(0), f2 = f32x4.splat(0), f3 = f32x4.splat(0);
+      let e = elemOffset;
+      while (e < last) {
+        const blockEnd = min(last, (e | 31) + 1);
+        const d = f32x4.splat(blockScale(kind, row, e));
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        for (; e < blockEnd; e += 8) {
+          const c = blockChunk(kind, row, e);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(c, v128.load(block)));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(c, v128.load(block, 16)));
+          a2 = i32x4.add(a2, i32x4.dot_i16x8_s(c, v128.load(block, 32)));
+          a3 = i32x4.add(a3, i32x4.dot_i16x8_s(c, v128.load(block, 48)));
+          block += blockStep;
+          if (--left == 0) {
+            rowStart += rowStride;
+            block = rowStart + lanes;
+            left = perRow;
+          }
+        }
+        f0 = f32x4.add(f0, f32x4.mul(f32x4.convert_i32x4_s(a0), d));
+        f1 = f32x4.add(f1, f32x4.mul(f32x4.convert_i32x4_s(a1), d));
+        f2 = f32x4.add(f2, f32x4.mul(f32x4.convert_i32x4_s(a2), d));
+        f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(a3), d));
       }
-      f = f32x4.add(f, f32x4.mul(f32x4.convert_i32x4_s(a), d));
+      const i = i0 + half;
+      const score = f32x4.mul(pkHsum4F32(f0, f1, f2, f3), v128.load(pkParkedSteps(out, T, parkStart, i0, D) + (<usize>half << 2)));
+      const o = out + ((<usize>i * T + t) << 2);
+      store<f32>(o, f32x4.extract_lane(score, 0));
+      store<f32>(o + rowStride, f32x4.extract_lane(score, 1));
+      store<f32>(o + 2 * rowStride, f32x4.extract_lane(score, 2));
+      store<f32>(o + 3 * rowStride, f32x4.extract_lane(score, 3));
     }
-    store<f32>(out + ((<usize>i * T + t) << 2), pkHsumF32(f) * load<f32>(steps + (<usize>i << 2)));
+    i0 += G;
   }
 }
 

@@ -11,19 +11,24 @@ const HALF_SUBNORMAL_UNIT: f32 = 5.9604644775390625e-8;
 const HALF_REBIAS: u32 = 112 << 23;
 
 /**
- * binary16 bits (low 16 bits of h) -> float32, exact for every input. Integer-only for normals and Inf/NaN; a
- * subnormal or zero is m·2^-24 computed from the integer m, so no float32 denormal is ever produced or consumed
- * (WebAssembly cannot flush them, and they are slow).
+ * binary16 bits (low 16 bits of h) -> float32, exact for every input. Normal numbers (the common case: a branch
+ * that predicts well) are a shift and a rebias; zero and subnormals are m·2^-24 computed from the integer m, so no
+ * float32 denormal is ever produced or consumed (WebAssembly cannot flush them, and they are slow); Inf/NaN keep
+ * their payload.
  */
 // @ts-ignore: decorator
 @inline export function pkHalfToF32(h: u32): f32 {
   const magnitude = h & 0x7fff;
   const sign = (h & 0x8000) << 16;
-  const normal = (magnitude << 13) + HALF_REBIAS;
-  // Inf/NaN: one more rebias lifts exponent 31 + 112 to 255, keeping the NaN payload
-  const wide = select<u32>(normal + HALF_REBIAS, normal, magnitude >= 0x7c00);
-  const subnormal = reinterpret<u32>(<f32>magnitude * HALF_SUBNORMAL_UNIT);
-  return reinterpret<f32>(select<u32>(subnormal, wide, magnitude < 0x0400) | sign);
+  if (magnitude - 0x0400 < 0x7800) return reinterpret<f32>(((magnitude << 13) + HALF_REBIAS) | sign);
+  return halfToF32Rare(magnitude, sign);
+}
+
+/** Zero, subnormal, Inf or NaN half (magnitude bits and the sign already in place). */
+function halfToF32Rare(magnitude: u32, sign: u32): f32 {
+  // Inf/NaN: rebiasing twice lifts exponent 31 + 112 to 255, keeping the NaN payload
+  if (magnitude >= 0x7c00) return reinterpret<f32>(((magnitude << 13) + 2 * HALF_REBIAS) | sign);
+  return reinterpret<f32>(reinterpret<u32>(<f32>magnitude * HALF_SUBNORMAL_UNIT) | sign);
 }
 
 /** Four binary16 values in the low halves of the u32 lanes of `halves` -> f32x4 (same method as pkHalfToF32). */
@@ -32,6 +37,15 @@ const HALF_REBIAS: u32 = 112 << 23;
   const magnitude = v128.and(halves, i32x4.splat(0x7fff));
   const sign = i32x4.shl(v128.and(halves, i32x4.splat(0x8000)), 16);
   const normal = i32x4.add(i32x4.shl(magnitude, 13), i32x4.splat(HALF_REBIAS));
+  const allNormal = i32x4.all_true(v128.and(
+    i32x4.gt_s(magnitude, i32x4.splat(0x03ff)), i32x4.lt_s(magnitude, i32x4.splat(0x7c00)),
+  ));
+  if (allNormal) return v128.or(normal, sign);
+  return half4ToF32Rare(magnitude, sign, normal);
+}
+
+/** pkHalf4ToF32 when a lane is zero, subnormal, Inf or NaN. */
+function half4ToF32Rare(magnitude: v128, sign: v128, normal: v128): v128 {
   const isInfNan = i32x4.gt_s(magnitude, i32x4.splat(0x7bff));
   const wide = i32x4.add(normal, v128.and(isInfNan, i32x4.splat(HALF_REBIAS)));
   const subnormal = f32x4.mul(f32x4.convert_i32x4_s(magnitude), f32x4.splat(HALF_SUBNORMAL_UNIT));

@@ -13,6 +13,7 @@
  * i8 dot is not used: it returned wrong results on Node 20.
  */
 import { f16ToF32, f16x4ToF32 } from "./f16";
+import { hsumI32 } from "./reduce";
 
 export const Q8_0: i32 = 0;
 export const Q4_0: i32 = 1;
@@ -92,9 +93,7 @@ export const Q4_0: i32 = 1;
     const wb = w + <usize>b * bb;
     const s = blockDot(kind, wb, i16x8.extend_low_i8x16_s(xa), i16x8.extend_high_i8x16_s(xa),
       i16x8.extend_low_i8x16_s(xb), i16x8.extend_high_i8x16_s(xb));
-    const pairs = i32x4.add(s, v128.shuffle<i32>(s, s, 2, 3, 0, 1));
-    const isum = i32x4.extract_lane(pairs, 0) + i32x4.extract_lane(pairs, 1);
-    acc += <f32>isum * (blockScale(wb) * load<f32>(scales + (<usize>b << 2)));
+    acc += <f32>hsumI32(s) * (blockScale(wb) * load<f32>(scales + (<usize>b << 2)));
   }
   return acc;
 }
