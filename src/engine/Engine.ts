@@ -1,4 +1,5 @@
 import { Compute } from "../kernels/Compute.js";
+import type { Region } from "../kernels/WasmHeap.js";
 import { loadModelFile, type ModelFile } from "../format/modelFile.js";
 import { tokenizerFromGgufVocabulary, tokenizerFromLlama2cFile, checkTokenizerMatchesModel } from "../tokenizer/loadTokenizer.js";
 import type { SentencePieceTokenizer } from "../tokenizer/Tokenizer.js";
@@ -31,11 +32,16 @@ export class Engine {
    * GGUF (which carries its vocabulary).
    */
   static async load(modelPath: string, tokenizerPath: string | undefined, threads: number): Promise<Engine> {
-    const file = await loadModelFile(modelPath);
-    const tokenizer = loadTokenizerFor(file, tokenizerPath);
     const compute = await Compute.create(threads);
     try {
-      const weights = loadWeights(compute, file);
+      // the file is read straight into the wasm heap: its tensors are the weights, with no second copy
+      let fileRegion: Region | undefined;
+      const file = await loadModelFile(modelPath, (byteLength) => {
+        fileRegion = compute.heap.alloc(byteLength, `model file ${modelPath}`);
+        return compute.heap.u8(fileRegion);
+      });
+      const tokenizer = loadTokenizerFor(file, tokenizerPath);
+      const weights = loadWeights(compute, file, fileRegion!);
       const state = createForwardState(compute, file.config);
       const model = new LlamaModel(file.config, compute, weights, state);
       return new Engine(modelPath, file.config, tokenizer, compute, model, weights, state);
@@ -50,7 +56,7 @@ export class Engine {
     return createCache(this.compute, { nLayers, nKvHeads, headDim, maxTokens }, config);
   }
 
-  /** Bytes of weights in the heap. */
+  /** Bytes the model holds in the heap: the file image (its tensors are the weights) and the widened norms. */
   get weightBytes(): number {
     return this.weights.regions.reduce((sum, r) => sum + r.byteLength, 0);
   }

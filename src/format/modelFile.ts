@@ -10,7 +10,7 @@ import { ggufVocabulary, llamaConfigFromGguf, requireLlamaArchitecture, type Ggu
 import { hasGgufMagic, parseGguf } from "./gguf/parseGguf.js";
 import { parseLlama2cCheckpoint } from "./llama2c.js";
 import { checkLlamaTensors } from "./llamaTensors.js";
-import { readWholeFile } from "./readWholeFile.js";
+import { readWholeFile, type ByteAllocator } from "./readWholeFile.js";
 import type { TensorView } from "./tensor.js";
 
 export type { GgufVocabulary } from "./gguf/llamaFromGguf.js";
@@ -29,9 +29,12 @@ export interface ModelFile {
   readonly vocabulary?: GgufVocabulary;
 }
 
-/** Reads and checks a model file: every required tensor present with the shape the config implies. */
-export async function loadModelFile(path: string): Promise<ModelFile> {
-  return parseModelFile(await readWholeFile(path), path);
+/**
+ * Reads and checks a model file: every required tensor present with the shape the config implies. `allocate`
+ * places the file's bytes (default: an ordinary buffer); tensor views point into them.
+ */
+export async function loadModelFile(path: string, allocate?: ByteAllocator): Promise<ModelFile> {
+  return parseModelFile(await readWholeFile(path, allocate), path);
 }
 
 /** The same from bytes already in memory; `path` names the file in errors. */

@@ -1,13 +1,19 @@
 /**
  * Reads a whole model file into one buffer through a file handle, in chunks: fs.readFile refuses files over 2 GiB,
  * and model files can be larger. Missing files and directories become FileFormatErrors naming the path.
+ * `allocate` chooses where the bytes land: the engine passes a view of its wasm heap, so the weights are read
+ * straight into the memory the kernels use and never copied again.
  */
+export type ByteAllocator = (byteLength: number) => Uint8Array;
+
+/** [size] bytes in an ordinary buffer; allocUnsafe because every byte is overwritten by the reads. */
+const plainBuffer: ByteAllocator = (byteLength) => Buffer.allocUnsafe(byteLength);
 import { open, type FileHandle } from "node:fs/promises";
 import { FileFormatError } from "../util/errors.js";
 
 const CHUNK_BYTES = 64 << 20;
 
-export async function readWholeFile(path: string): Promise<Uint8Array> {
+export async function readWholeFile(path: string, allocate: ByteAllocator = plainBuffer): Promise<Uint8Array> {
   let handle: FileHandle;
   try {
     handle = await open(path, "r");
@@ -17,8 +23,7 @@ export async function readWholeFile(path: string): Promise<Uint8Array> {
   try {
     const stats = await handle.stat();
     if (stats.isDirectory()) throw new FileFormatError(path, "is a directory, not a model file");
-    // [size] bytes; allocUnsafe because every byte is overwritten by the reads below
-    const bytes = Buffer.allocUnsafe(stats.size);
+    const bytes = allocate(stats.size);
     let done = 0;
     while (done < bytes.byteLength) {
       const { bytesRead } = await handle.read(bytes, done, Math.min(CHUNK_BYTES, bytes.byteLength - done), done);

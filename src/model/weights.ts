@@ -7,8 +7,9 @@ import type { ModelConfig } from "./config.js";
 import { FileFormatError, UnsupportedError } from "../util/errors.js";
 
 /**
- * The model's weights, copied once from the file into the wasm heap in their stored type (f32, f16, bf16, q8_0 or
- * q4_0 stay as they are; kernels read them directly). Only the 1-D norm weights are widened to f32.
+ * The model's weights in the wasm heap in their stored type (f32, f16, bf16, q8_0 or q4_0 stay as they are; kernels
+ * read them directly). When the model file was read into the heap (Engine does this), a matrix is the file's own
+ * bytes, used in place; otherwise it is copied in once. Only the 1-D norm weights are widened to f32.
  */
 export interface WeightMatrix {
   readonly name: string;
@@ -17,7 +18,7 @@ export interface WeightMatrix {
   readonly rows: number;
   /** inputs */
   readonly cols: number;
-  /** rows x cols in the stored layout of `type` (see kernelExports.ts) */
+  /** rows x cols in the stored layout of `type` (see kernelExports.ts); may lie inside the file's region */
   readonly region: Region;
   /** the same bytes seen as a tensor (for row lookups on the TypeScript side: token embeddings) */
   readonly view: TensorView;
@@ -45,15 +46,16 @@ export interface Weights {
   readonly outputNorm: Region;
   /** [vocab, dim]: the token embedding itself when the classifier is tied */
   readonly output: WeightMatrix;
-  /** every region allocated for the weights (for dispose and accounting) */
+  /** every region the weights own, the model file's included when it lives in the heap (dispose and accounting) */
   readonly regions: readonly Region[];
 }
 
 const MATVEC_TYPES: readonly TensorType[] = ["f32", "f16", "bf16", "q8_0", "q4_0"];
 
-export function loadWeights(compute: Compute, file: ModelFile): Weights {
+/** `fileRegion`: the heap region holding the file's bytes, if it was read into the heap (its tensors are used in place). */
+export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Region): Weights {
   const { config } = file;
-  const regions: Region[] = [];
+  const regions: Region[] = fileRegion ? [fileRegion] : [];
   const heap = compute.heap;
 
   const tensor = (name: string): TensorView => {
@@ -69,6 +71,9 @@ export function loadWeights(compute: Compute, file: ModelFile): Weights {
     if (!MATVEC_TYPES.includes(t.type)) throw new UnsupportedError(`${file.path}: tensor ${name} has unsupported type ${t.type}`);
     if ((t.type === "q8_0" || t.type === "q4_0") && cols % 32 !== 0) {
       throw new FileFormatError(file.path, `tensor ${name}: ${t.type} rows of ${cols} values are not whole blocks of 32`);
+    }
+    if (fileRegion && inRegion(t.data, fileRegion)) {
+      return { name, type: t.type, rows, cols, region: { ptr: t.data.byteOffset, byteLength: t.data.byteLength }, view: t };
     }
     const region = heap.alloc(t.data.byteLength, `weights ${name}`);
     heap.u8(region).set(t.data);
@@ -107,6 +112,11 @@ export function loadWeights(compute: Compute, file: ModelFile): Weights {
   const outputNorm = norm(TENSOR_NAMES.outputNorm, dim);
   const output = file.tensors.has(TENSOR_NAMES.output) ? matrix(TENSOR_NAMES.output, vocabSize, dim) : tokenEmbedding;
   return { tokenEmbedding, layers, outputNorm, output, regions };
+}
+
+/** True when `bytes` is a view of the heap lying inside `region`. */
+function inRegion(bytes: Uint8Array, region: Region): boolean {
+  return bytes.buffer instanceof SharedArrayBuffer && bytes.byteOffset >= region.ptr && bytes.byteOffset + bytes.byteLength <= region.ptr + region.byteLength;
 }
 
 /** Bytes of weights one decode step streams (every matrix once; the embedding row is negligible unless tied). */
