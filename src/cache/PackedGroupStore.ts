@@ -16,7 +16,7 @@ import { SlabArena } from "./SlabArena.js";
  *   [positions: nOut × u16, index within the group, ascending]
  *   [values:    nOut × u16, fp16 bits of the exact value]
  * nOut = 2·outlierCountPerSide(G, ratio) is the same for every group, so the slot size depends only on b; the arena
- * rounds it up to a multiple of 4. Codes are chosen on an fp16 grid (quant/f16Grid.ts), outliers excluded from it.
+ * stores it at exactly that size. Codes are chosen on an fp16 grid (quant/f16Grid.ts), outliers excluded from it.
  */
 export class PackedGroupStore {
   readonly arena: SlabArena;

@@ -13,12 +13,12 @@ import type { Region, WasmHeap } from "../kernels/WasmHeap.js";
  *
  * Slabs of a class grow geometrically (16 slots, then 32, 64, ... up to floor(maxSlabBytes / s) slots), so a small
  * cache does not pay 64 KiB per width it uses, and a large one allocates in 64 KiB steps.
- * Layout: a slab of class s holds its slots back to back from its (64-byte aligned) start; s is
- * the requested slot size rounded up to a multiple of 4, so every slot is 4-byte aligned (u16/u32 fields inside it
- * stay aligned). A free slot holds the pointer of the next free slot of its class in its first 4 bytes (an intrusive
- * list: no memory beyond the slabs); 0 ends the list (the heap's first page is never allocated). Slots of a new slab
- * are handed out in address order without touching the free list. A slot of size 0 (nothing to store) is the
- * pointer 0 and costs nothing.
+ * Layout: a slab of class s holds its slots back to back from its (64-byte aligned) start; s is exactly the
+ * requested size, so a 2-byte group (8 values at 2 bits) takes 2 bytes, not a rounded-up 4. An even-sized slot
+ * therefore starts at an even address (its u16 outlier fields stay aligned); odd sizes only occur for slots without
+ * outliers. The free slots of a class are kept out of band, in a JavaScript array of pointers (policy bookkeeping,
+ * not heap bytes), so no slot needs room for a link. Slots of a new slab are handed out in address order without
+ * touching the free list. A slot of size 0 (nothing to store) is the pointer 0 and costs nothing.
  */
 export const DEFAULT_SLAB_BYTES = 64 * 1024;
 const FIRST_SLAB_SLOTS = 16;
@@ -29,8 +29,8 @@ interface SizeClass {
   readonly maxSlotsPerSlab: number;
   /** slabs in allocation order */
   readonly slabs: Region[];
-  /** head of the intrusive free list (0 = empty) */
-  freeHead: number;
+  /** pointers of free slots (a stack) */
+  readonly free: number[];
   /** next never-used slot of the newest slab, and its end */
   fresh: number;
   freshEnd: number;
@@ -46,9 +46,9 @@ export class SlabArena {
     private readonly maxSlabBytes = DEFAULT_SLAB_BYTES,
   ) {}
 
-  /** The size a request of `bytes` occupies (a multiple of 4). */
+  /** The size a request of `bytes` occupies: exactly `bytes`. */
   static slotSize(bytes: number): number {
-    return Math.ceil(bytes / 4) * 4;
+    return bytes;
   }
 
   /** A slot of at least `bytes` bytes (its previous contents are arbitrary); 0 for bytes = 0. */
@@ -57,11 +57,8 @@ export class SlabArena {
     if (size === 0) return 0;
     const c = this.sizeClass(size);
     c.live++;
-    if (c.freeHead !== 0) {
-      const ptr = c.freeHead;
-      c.freeHead = this.link(ptr);
-      return ptr;
-    }
+    const reused = c.free.pop();
+    if (reused !== undefined) return reused;
     if (c.fresh === c.freshEnd) {
       const slots = Math.min(c.maxSlotsPerSlab, FIRST_SLAB_SLOTS * 2 ** Math.min(c.slabs.length, 20));
       const slab = this.heap.alloc(slots * size, `${this.what} (slab of ${size}-byte slots)`);
@@ -80,8 +77,7 @@ export class SlabArena {
     if (size === 0) return;
     const c = this.classes.get(size);
     if (c === undefined || c.live === 0) throw new Error(`${this.what}: release of a ${size}-byte slot never taken`);
-    this.setLink(ptr, c.freeHead);
-    c.freeHead = ptr;
+    c.free.push(ptr);
     c.live--;
   }
 
@@ -114,21 +110,14 @@ export class SlabArena {
       const sorted = [...c.slabs].sort((a, b) => a.ptr - b.ptr);
       const freeCount = new Array<number>(sorted.length).fill(0);
       const freshSlab = c.slabs[c.slabs.length - 1]!;
-      for (let ptr = c.freeHead; ptr !== 0; ptr = this.link(ptr)) freeCount[slabIndexOf(sorted, ptr)]!++;
+      for (const ptr of c.free) freeCount[slabIndexOf(sorted, ptr)]!++;
       freeCount[sorted.indexOf(freshSlab)]! += (c.freshEnd - c.fresh) / size;
       const keep = new Set(sorted.filter((slab, i) => freeCount[i]! < slab.byteLength / size));
       if (keep.size === sorted.length) continue;
-      // rebuild the free list from the kept slabs only; the newest slab's unused tail stays fresh if it is kept
-      let head = 0;
-      for (let ptr = c.freeHead; ptr !== 0; ) {
-        const next = this.link(ptr);
-        if (keep.has(sorted[slabIndexOf(sorted, ptr)]!)) {
-          this.setLink(ptr, head);
-          head = ptr;
-        }
-        ptr = next;
-      }
-      c.freeHead = head;
+      // keep only the free slots of kept slabs; the newest slab's unused tail stays fresh if it is kept
+      const kept = c.free.filter((ptr) => keep.has(sorted[slabIndexOf(sorted, ptr)]!));
+      c.free.length = 0;
+      c.free.push(...kept);
       if (!keep.has(freshSlab)) c.fresh = c.freshEnd = 0;
       for (const slab of sorted) {
         if (keep.has(slab)) continue;
@@ -159,19 +148,12 @@ export class SlabArena {
     let c = this.classes.get(size);
     if (c === undefined) {
       const maxSlotsPerSlab = Math.max(1, Math.floor(this.maxSlabBytes / size));
-      c = { slotBytes: size, maxSlotsPerSlab, slabs: [], freeHead: 0, fresh: 0, freshEnd: 0, live: 0 };
+      c = { slotBytes: size, maxSlotsPerSlab, slabs: [], free: [], fresh: 0, freshEnd: 0, live: 0 };
       this.classes.set(size, c);
     }
     return c;
   }
 
-  private link(ptr: number): number {
-    return new Uint32Array(this.heap.memory.buffer, ptr, 1)[0]!;
-  }
-
-  private setLink(ptr: number, next: number): void {
-    new Uint32Array(this.heap.memory.buffer, ptr, 1)[0] = next;
-  }
 }
 
 /** Index of the slab (sorted by ptr) that contains ptr. */

@@ -5,6 +5,9 @@ import { GENERATE_FLAGS, generateCommand } from "./generateCommand.js";
 import { PPL_FLAGS, pplCommand } from "./pplCommand.js";
 import { INSPECT_FLAGS, inspectCommand } from "./inspectCommand.js";
 import { CONVERT_FLAGS, convertCommand } from "./convertCommand.js";
+import { EVAL_FLAGS, evalCommand } from "./evalCommand.js";
+import { SWEEP_FLAGS, sweepCommand } from "./sweepCommand.js";
+import { REPORT_FLAGS, reportCommand } from "./reportCommand.js";
 import { KVMAP_FLAGS, kvmapCommand } from "./kvmapCommand.js";
 import { QaqError, UsageError } from "../util/errors.js";
 
@@ -22,6 +25,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   inspect: { usage: "FILE", summary: "Metadata, tensor names, types and shapes of a model file.", flags: INSPECT_FLAGS, run: inspectCommand },
   kvmap: { usage: "--out PREFIX [--kv qaq:...] [generate flags]", summary: "Generate with QAQ, then write per-token K/V widths (JSON + SVG heatmap).", flags: KVMAP_FLAGS, run: kvmapCommand },
   convert: { usage: "IN.bin --tokenizer TOK.bin --out OUT.gguf [--type f32|f16|q8_0|q4_0]", summary: "Convert a llama2.c checkpoint to GGUF.", flags: CONVERT_FLAGS, run: convertCommand },
+  eval: { usage: "--task T [--data FILE] --kv SPEC [--protocol prompt|stream] [flags]", summary: "Score one KV-cache spec on one task against the fp32 cache.", flags: EVAL_FLAGS, run: evalCommand },
+  sweep: { usage: "--tasks T1,T2 --grid FILE --out results.jsonl [--shard i/n] [--resume]", summary: "Run a grid of KV-cache specs over tasks and both protocols (resumable).", flags: SWEEP_FLAGS, run: sweepCommand },
+  report: { usage: "RESULTS.jsonl... --out DIR", summary: "Markdown summary, Table 1 and figures (SVG) from sweep results.", flags: REPORT_FLAGS, run: reportCommand },
 };
 
 function usage(): string {

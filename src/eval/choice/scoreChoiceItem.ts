@@ -1,0 +1,55 @@
+/**
+ * Scores every choice of one multiple-choice item on one cache. The context is prefilled once; the first token of
+ * every choice is predicted by the prefill's last logits, the rest by feeding the choice's tokens but its last on
+ * top of the context; then the cache is truncated back to the context for the next choice. A cache that cannot
+ * roll back exactly (eviction, streaming QAQ) gets the context prefilled again for every choice instead, so no
+ * choice sees what an earlier one left behind.
+ */
+import type { Engine } from "../../engine/Engine.js";
+import type { CacheMeter } from "../cacheMeter.js";
+import { negLogSoftmax } from "../perplexity.js";
+import type { EvalCache } from "../protocol/evalProtocol.js";
+import type { TokenizedChoice } from "../prepareTask.js";
+
+/**
+ * Returns logliks[choice][token] = log p(token | context, earlier choice tokens). `onPosition` sees the logits of
+ * every scored position, choice by choice and token by token (the canonical row order of the reference), and is
+ * called before the next forward pass overwrites them.
+ */
+export function scoreChoiceItem(
+  engine: Engine,
+  evalCache: EvalCache,
+  item: TokenizedChoice,
+  onPosition: (logits: Float32Array) => void,
+  meter: CacheMeter | undefined,
+): Float64Array[] {
+  const { model } = engine;
+  const vocab = engine.config.vocabSize;
+  const cache = evalCache.cache;
+  const contextLength = item.context.length;
+  const prefill = (): Float32Array => {
+    cache.reset();
+    // one forward call: under the prompt protocol the whole context is the prompt; copied, as the next call
+    // overwrites the view
+    return Float32Array.from(model.forward(item.context, 0, cache, "last"));
+  };
+  let contextLogits = prefill();
+  return item.continuations.map((tokens, choice) => {
+    if (choice > 0 && !evalCache.exactRollback) contextLogits = prefill();
+    const logliks = new Float64Array(tokens.length);
+    onPosition(contextLogits);
+    logliks[0] = -negLogSoftmax(contextLogits, tokens[0]!);
+    if (tokens.length > 1) {
+      // logits: [tokens.length - 1, vocab]; row i predicts token i + 1
+      const logits = model.forward(tokens.subarray(0, tokens.length - 1), contextLength, cache, "all");
+      for (let i = 1; i < tokens.length; i++) {
+        const row = logits.subarray((i - 1) * vocab, i * vocab);
+        onPosition(row);
+        logliks[i] = -negLogSoftmax(row, tokens[i]!);
+      }
+    }
+    meter?.sample(cache);
+    if (evalCache.exactRollback) cache.truncate(contextLength);
+    return logliks;
+  });
+}

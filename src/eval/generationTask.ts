@@ -1,0 +1,93 @@
+/**
+ * Greedy-generation divergence: from each prompt, the fp32 cache's greedy continuation (the reference) and the
+ * cache under test's, token by token; the score is the number of tokens generated before the first one that differs
+ * (the whole reference length when none does). Generation under test stops at that first difference: nothing after
+ * it is compared. EOS ends a continuation (it counts as a token that must match).
+ *   prompt protocol: the prompt is prefilled in full precision and quantized once; every generated token is
+ *   appended to the quantized cache. stream: the prompt goes through the cache under test as well.
+ */
+import type { KVCacheConfig } from "../cache/spec.js";
+import type { Engine } from "../engine/Engine.js";
+import { CacheMeter } from "./cacheMeter.js";
+import { argmaxOf } from "./divergence.js";
+import type { PreparedTask } from "./prepareTask.js";
+import { createEvalCache, type EvalCache, type EvalProtocol } from "./protocol/evalProtocol.js";
+import type { ReferenceDetail, TaskReference } from "./reference/TaskReference.js";
+import { meanWithError } from "./stats.js";
+import type { TaskRun } from "./resultLine.js";
+
+type PreparedGeneration = Extract<PreparedTask, { kind: "generation" }>;
+
+/**
+ * Greedy tokens after `prompt`, at most `maxTokens`, ending after EOS; `expected` (if given) stops the loop at the
+ * first token that differs from it (that token is still returned).
+ */
+function greedyContinuation(engine: Engine, evalCache: EvalCache, prompt: Int32Array, maxTokens: number, expected?: readonly number[]): number[] {
+  const { model, tokenizer } = engine;
+  let logits = model.forward(prompt, 0, evalCache.cache, "last");
+  const out: number[] = [];
+  const token = new Int32Array(1);
+  for (let pos = prompt.length; out.length < maxTokens; pos++) {
+    const id = argmaxOf(logits);
+    out.push(id);
+    if (id === tokenizer.eosId || (expected !== undefined && expected[out.length - 1] !== id) || out.length === maxTokens) break;
+    token[0] = id;
+    logits = model.forward(token, pos, evalCache.cache, "last");
+  }
+  return out;
+}
+
+export function generationReference(engine: Engine, prepared: PreparedGeneration): ReferenceDetail {
+  const outputs = prepared.prompts.map((prompt) => {
+    const evalCache = createEvalCache(engine, { kind: "fp32" }, "stream");
+    try {
+      return greedyContinuation(engine, evalCache, prompt, prepared.newTokens);
+    } finally {
+      evalCache.dispose();
+    }
+  });
+  return { kind: "generation", outputs };
+}
+
+/** Tokens of `run` equal to `reference` before the first difference. */
+export function matchingPrefix(run: readonly number[], reference: readonly number[]): number {
+  const n = Math.min(run.length, reference.length);
+  for (let i = 0; i < n; i++) if (run[i] !== reference[i]) return i;
+  return n;
+}
+
+export function runGeneration(
+  engine: Engine,
+  prepared: PreparedGeneration,
+  reference: TaskReference,
+  config: KVCacheConfig,
+  protocol: EvalProtocol,
+): TaskRun {
+  const detail = reference.meta.detail;
+  if (detail.kind !== "generation") throw new Error(`reference ${reference.meta.key} is not a generation reference`);
+  const meter = new CacheMeter(engine.config);
+  const matches = prepared.prompts.map((prompt, i) => {
+    const expected = detail.outputs[i]!;
+    const evalCache = createEvalCache(engine, config, protocol);
+    try {
+      const run = greedyContinuation(engine, evalCache, prompt, expected.length, expected);
+      meter.sample(evalCache.cache);
+      return { matched: matchingPrefix(run, expected), length: expected.length };
+    } finally {
+      evalCache.dispose();
+    }
+  });
+  const matched = meanWithError(matches.map((m) => m.matched));
+  const referenceLength = meanWithError(matches.map((m) => m.length));
+  return {
+    metrics: {
+      match_tokens: matched.mean,
+      match_tokens_stderr: matched.stderr,
+      full_match: matches.filter((m) => m.matched === m.length).length / matches.length,
+      reference_tokens: referenceLength.mean,
+      prompts: matches.length,
+    },
+    fp32: { match_tokens: referenceLength.mean, full_match: 1 },
+    cache: meter.summary(),
+  };
+}
