@@ -96,4 +96,6 @@ export interface JobRecord {
   readonly job: BenchJob;
   readonly outcome: JobOutcome;
   readonly wallSeconds: number;
+  /** the machine's 1-minute load average when the job started (it is shared: a high value means noisy figures) */
+  readonly loadAverage: number;
 }

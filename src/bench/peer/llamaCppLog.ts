@@ -92,6 +92,24 @@ export function lastEvalCounters(logs: readonly string[]): EvalCounters | null {
   return null;
 }
 
+/** How many perf prints with an eval line were logged (to tell a new one from the last). */
+export function evalLineCount(logs: readonly string[]): number {
+  return logs.reduce((n, line) => n + (EVAL_LINE.test(line) ? 1 : 0), 0);
+}
+
+/**
+ * Waits until `ready(logs)` holds: llama.cpp's log lines reach JavaScript asynchronously (a thread-safe callback),
+ * so a line may arrive after the call that caused it has resolved. False if it still does not hold after `timeoutMs`.
+ */
+export async function waitForLogs(logs: readonly string[], ready: (logs: readonly string[]) => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = performance.now() + timeoutMs;
+  while (!ready(logs)) {
+    if (performance.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  return true;
+}
+
 /** The error lines llama.cpp logged, for a failure message that says why. */
 export function errorLines(logs: readonly string[]): string[] {
   return logs.filter((line) => line.startsWith("error:")).map((line) => line.slice("error:".length).trim());

@@ -1,7 +1,17 @@
 import { UnsupportedError } from "../../util/errors.js";
 import type { BenchJob, JobMeasurement, PeerKvType } from "./job.js";
 import { importLlamaCpp, type ControlledInput, type LlamaCacheTypeName } from "./llamaCppApi.js";
-import { checkKvLine, errorLines, kvBytesForTokens, kvGeometryFromLogs, lastEvalCounters, parseKvCacheLine } from "./llamaCppLog.js";
+import {
+  checkKvLine,
+  errorLines,
+  evalLineCount,
+  kvBytesForTokens,
+  kvGeometryFromLogs,
+  lastEvalCounters,
+  parseKvCacheLine,
+  printInfoInteger,
+  waitForLogs,
+} from "./llamaCppLog.js";
 import { runSweep, sweepCapacity, type SessionUnderTest } from "./sweep.js";
 
 type PeerJob = Extract<BenchJob, { engine: "llama.cpp" }>;
@@ -12,6 +22,11 @@ const CACHE_TYPE_NAMES: Readonly<Record<PeerKvType, LlamaCacheTypeName>> = {
   q8_0: "Q8_0",
   q4_0: "Q4_0",
 };
+
+/** Longest wait for a log line llama.cpp has already written to reach the logger. */
+const LOG_WAIT_MS = 2000;
+/** print_info lines the runner reads (the KV geometry and the vocabulary size). */
+const REQUIRED_INFO = ["n_layer", "n_embd_k_gqa", "n_embd_v_gqa", "n_vocab"];
 
 /**
  * Runs one job on llama.cpp through node-llama-cpp: CPU only, the prebuilt binary (never a build or a download),
@@ -50,6 +65,7 @@ export async function measureLlamaCpp(job: PeerJob): Promise<JobMeasurement> {
         const why = errorLines(logs);
         throw new UnsupportedError(`llama.cpp could not create a ${job.cache} KV cache: ${why.length > 0 ? why.at(-1) : String(error)}`);
       });
+    await waitForLogs(logs, (l) => parseKvCacheLine(l) !== null && REQUIRED_INFO.every((key) => printInfoInteger(l, key) !== null), LOG_WAIT_MS);
     const geometry = kvGeometryFromLogs(logs);
     const kvLine = parseKvCacheLine(logs);
     if (kvLine === null) throw new UnsupportedError("llama.cpp logged no llama_kv_cache size line");
@@ -74,8 +90,10 @@ export async function measureLlamaCpp(job: PeerJob): Promise<JobMeasurement> {
       },
       kvBytes: () => kvBytesForTokens(geometry, job.cache, heldTokens),
       evalCounters: async () => {
+        const printed = evalLineCount(logs);
         await context.printTimings();
-        return lastEvalCounters(logs);
+        const arrived = await waitForLogs(logs, (l) => evalLineCount(l) > printed, LOG_WAIT_MS);
+        return arrived ? lastEvalCounters(logs) : null;
       },
     };
     const sweep = await runSweep(session, job.sweep);
@@ -100,7 +118,7 @@ export async function measureLlamaCpp(job: PeerJob): Promise<JobMeasurement> {
 }
 
 function vocabularySize(logs: readonly string[]): number {
-  const fromLog = logs.map((line) => /print_info: n_vocab\s+=\s+(\d+)/.exec(line)).find((m) => m !== null);
-  if (!fromLog) throw new UnsupportedError("llama.cpp's log has no print_info n_vocab line");
-  return Number(fromLog[1]);
+  const vocab = printInfoInteger(logs, "n_vocab");
+  if (vocab === null) throw new UnsupportedError("llama.cpp's log has no print_info n_vocab line");
+  return vocab;
 }
