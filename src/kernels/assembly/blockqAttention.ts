@@ -11,9 +11,10 @@
  * D or elemOffset not a multiple of 8: scalar path.
  * Mix, rows = head dimensions: f32, four tokens per pass over `out` (lib/packedMixTokens.ts).
  */
-import { pkCodesHighF32, pkCodesLowF32, pkHsum4F32, pkHsumF32, pkLoadHalf } from "./lib/packedSimd";
+import { pkCodesHighF32, pkCodesLowF32, pkLoadHalf } from "./lib/packedSimd";
 import { pkChunksPerRow, pkParkQueries, pkParkSlots, pkParkedRow, pkParkedSteps, pkQueryGroupSize } from "./lib/packedQueryPark";
 import { pkMixAccumulate1, pkMixAccumulate4 } from "./lib/packedMixTokens";
+import { hsum4F32, hsumF32 } from "./lib/reduce";
 
 const Q8_0: i32 = 0;
 const Q4_0: i32 = 1;
@@ -117,7 +118,7 @@ export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, out: usize,
         }
         f = f32x4.add(f, f32x4.mul(f32x4.convert_i32x4_s(a), d));
       }
-      store<f32>(out + ((<usize>i0 * T + t) << 2), pkHsumF32(f) * load<f32>(pkParkedSteps(out, T, parkStart, i0, D)));
+      store<f32>(out + ((<usize>i0 * T + t) << 2), hsumF32(f) * load<f32>(pkParkedSteps(out, T, parkStart, i0, D)));
       i0++;
       continue;
     }
@@ -153,7 +154,7 @@ export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, out: usize,
         f3 = f32x4.add(f3, f32x4.mul(f32x4.convert_i32x4_s(a3), d));
       }
       const i = i0 + half;
-      const score = f32x4.mul(pkHsum4F32(f0, f1, f2, f3), v128.load(pkParkedSteps(out, T, parkStart, i0, D) + (<usize>half << 2)));
+      const score = f32x4.mul(hsum4F32(f0, f1, f2, f3), v128.load(pkParkedSteps(out, T, parkStart, i0, D) + (<usize>half << 2)));
       const o = out + ((<usize>i * T + t) << 2);
       store<f32>(o, f32x4.extract_lane(score, 0));
       store<f32>(o + rowStride, f32x4.extract_lane(score, 1));
@@ -178,7 +179,7 @@ export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, out: usize,
       acc = f32x4.add(acc, f32x4.mul(v128.load(at), f32x4.mul(pkCodesLowF32(c), scale)));
       acc = f32x4.add(acc, f32x4.mul(v128.load(at, 16), f32x4.mul(pkCodesHighF32(c), scale)));
     }
-    store<f32>(out + ((<usize>i * T + t) << 2), pkHsumF32(acc));
+    store<f32>(out + ((<usize>i * T + t) << 2), hsumF32(acc));
   }
 }
 

@@ -16,10 +16,11 @@
  * D + 16 slots per row, whatever nq.
  */
 import {
-  pkCodesHighF32, pkCodesLowF32, pkHsum4F32, pkHsum4I32, pkHsumF32, pkHsumI32, pkLoadHalf, pkLoadHalf4, pkReadCode,
+  pkCodesHighF32, pkCodesLowF32, pkLoadHalf, pkLoadHalf4, pkReadCode,
   pkUnpack8,
 } from "./lib/packedSimd";
 import { pkReconstruct, pkUnpack8AnyWidth } from "./lib/packedGroups";
+import { hsum4F32, hsum4I32, hsumF32, hsumI32 } from "./lib/reduce";
 
 const KIVI_BLOCK: i32 = 32;
 const INT_DOT_MAX_DIM: i32 = 512;
@@ -144,7 +145,7 @@ function blocksOfWidth8(j: i32, end: i32, parkStart: i32, q: usize, out: usize, 
     const top = Mathf.max(Mathf.max(f32x4.extract_lane(peak4, 0), f32x4.extract_lane(peak4, 1)),
       Mathf.max(f32x4.extract_lane(peak4, 2), f32x4.extract_lane(peak4, 3)));
     const inverse = f32x4.splat(top > 0 ? QI_MAX / top : 0);
-    const bias = pkHsumF32(v128.load(row + partials, 16));
+    const bias = hsumF32(v128.load(row + partials, 16));
     for (let d = 0; d < D; d += 8) {
       const low = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(row + (<usize>d << 2)), inverse)));
       const high = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(row + (<usize>d << 2), 16), inverse)));
@@ -178,7 +179,7 @@ function blocksOfWidth8(j: i32, end: i32, parkStart: i32, q: usize, out: usize, 
           a2 = i32x4.add(a2, i32x4.dot_i16x8_s(c, v128.load(r2 + off)));
           a3 = i32x4.add(a3, i32x4.dot_i16x8_s(c, v128.load(r3 + off)));
         }
-        const dots = f32x4.convert_i32x4_s(pkHsum4I32(a0, a1, a2, a3));
+        const dots = f32x4.convert_i32x4_s(hsum4I32(a0, a1, a2, a3));
         score = f32x4.add(score, f32x4.mul(dots, v128.load(r0 + steps)));
       }
       const o = at + <usize>i * rowStride;
@@ -196,7 +197,7 @@ function blocksOfWidth8(j: i32, end: i32, parkStart: i32, q: usize, out: usize, 
           const c = i16x8.sub(pkUnpack8(B, codes + <usize>k * <usize>B), centre);
           a = i32x4.add(a, i32x4.dot_i16x8_s(c, v128.load(parked + (<usize>k << 4))));
         }
-        score += <f32>pkHsumI32(a) * load<f32>(parked + steps);
+        score += <f32>hsumI32(a) * load<f32>(parked + steps);
       }
       store<f32>(at + <usize>i * rowStride, score);
     }
@@ -240,7 +241,7 @@ function blocksOfWidth8(j: i32, end: i32, parkStart: i32, q: usize, out: usize, 
           a2 = f32x4.add(a2, f32x4.add(f32x4.mul(v128.load(q2 + at), low), f32x4.mul(v128.load(q2 + at, 16), high)));
           a3 = f32x4.add(a3, f32x4.add(f32x4.mul(v128.load(q3 + at), low), f32x4.mul(v128.load(q3 + at, 16), high)));
         }
-        const score = valid ? pkHsum4F32(a0, a1, a2, a3) : f32x4.splat(NaN);
+        const score = valid ? hsum4F32(a0, a1, a2, a3) : f32x4.splat(NaN);
         const o = out + ((<usize>i * T + first + r) << 2);
         store<f32>(o, f32x4.extract_lane(score, 0));
         if (i + 1 < nq) store<f32>(o + rowStride, f32x4.extract_lane(score, 1));

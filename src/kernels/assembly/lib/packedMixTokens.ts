@@ -11,8 +11,9 @@
  * lib/packedScoreRuns.ts for why the functions are separate); quads of mixed widths and the last T mod 4 tokens
  * unpack with a runtime width.
  */
-import { pkCodesHighF32, pkCodesLowF32, pkHsumF32, pkUnpack8 } from "./packedSimd";
+import { pkCodesHighF32, pkCodesLowF32, pkUnpack8 } from "./packedSimd";
 import { PK_MAX_BITS, pkBitsOf, pkGroupIndex, pkScaleOf, pkSlotOf, pkUnpack8AnyWidth, pkZeroOf } from "./packedGroups";
+import { hsumF32 } from "./reduce";
 
 /** Sets out[i·D + d] (d in [begin, end)) to Σ_t p_it·(zero_t + 0.5·scale_t), summing in out[i·D + begin ..+4] first. */
 export function pkMixBias(
@@ -43,7 +44,7 @@ export function pkMixBias(
   }
   for (let i = 0; i < nq; i++) {
     const at = first + <usize>i * outRow;
-    const bias = f32x4.splat(pkHsumF32(v128.load(at)));
+    const bias = f32x4.splat(hsumF32(v128.load(at)));
     for (let d = begin; d < end; d += 4) v128.store(out + ((<usize>i * D + d) << 2), bias);
   }
 }

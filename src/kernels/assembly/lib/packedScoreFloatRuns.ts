@@ -5,8 +5,9 @@
  * multiplied by the f32 query, four queries per decoded chunk. Like the integer path (lib/packedScoreRuns.ts), every
  * width has its own function that scores a run of consecutive tokens of that width.
  */
-import { pkCodesHighF32, pkCodesLowF32, pkHsum4F32, pkHsumF32, pkUnpack8 } from "./packedSimd";
+import { pkCodesHighF32, pkCodesLowF32, pkUnpack8 } from "./packedSimd";
 import { PK_MAX_BITS, pkBitsOf, pkGroupIndex, pkScaleOf, pkSlotOf, pkZeroOf } from "./packedGroups";
+import { hsum4F32, hsumF32 } from "./reduce";
 
 /**
  * Scores tokens t, t+1, ... (< end) while they have the width of token t; returns the first token not scored.
@@ -100,7 +101,7 @@ function floatRunOfWidth8(t: i32, end: i32, q: usize, out: usize, nq: i32, D: i3
       a2 = f32x4.add(a2, f32x4.add(f32x4.mul(v128.load(q2 + at), low), f32x4.mul(v128.load(q2 + at, 16), high)));
       a3 = f32x4.add(a3, f32x4.add(f32x4.mul(v128.load(q3 + at), low), f32x4.mul(v128.load(q3 + at, 16), high)));
     }
-    const score = pkHsum4F32(a0, a1, a2, a3);
+    const score = hsum4F32(a0, a1, a2, a3);
     const o = out + ((<usize>i * T + t) << 2);
     store<f32>(o, f32x4.extract_lane(score, 0));
     store<f32>(o + rowStride, f32x4.extract_lane(score, 1));
@@ -117,6 +118,6 @@ function floatRunOfWidth8(t: i32, end: i32, q: usize, out: usize, nq: i32, D: i3
       const at = <usize>d << 2;
       a = f32x4.add(a, f32x4.add(f32x4.mul(v128.load(row + at), low), f32x4.mul(v128.load(row + at, 16), high)));
     }
-    store<f32>(out + ((<usize>i * T + t) << 2), pkHsumF32(a));
+    store<f32>(out + ((<usize>i * T + t) << 2), hsumF32(a));
   }
 }

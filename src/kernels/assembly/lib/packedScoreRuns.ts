@@ -12,9 +12,10 @@
  * bodies out of one function matters (inlined side by side behind a switch, V8's register allocation of the shared
  * loop made every width twice as slow). Mixed widths cost one call per run.
  */
-import { pkHsum4I32, pkHsumI32, pkUnpack8 } from "./packedSimd";
+import { pkUnpack8 } from "./packedSimd";
 import { PK_PARKED_ARRAY_BYTES, pkChunksPerRow, pkParkedRow, pkParkedSteps } from "./packedQueryPark";
 import { PK_MAX_BITS, pkBitsOf, pkGroupIndex, pkScaleOf, pkSlotOf, pkZeroOf } from "./packedGroups";
+import { hsum4I32, hsumI32 } from "./reduce";
 
 /**
  * Scores tokens t, t+1, ... (< end) while they have the width of token t; returns the first token not scored.
@@ -119,8 +120,8 @@ function runOfWidth8(t: i32, end: i32, parkStart: i32, out: usize, nq: i32, D: i
       }
     }
     const steps = pkParkedSteps(out, T, parkStart, i, D);
-    storeScores4(out, T, t, i, assemble4(pkHsum4I32(a0, a1, a2, a3), mid, base, step, steps));
-    storeScores4(out, T, t, i + 4, assemble4(pkHsum4I32(a4, a5, a6, a7), mid, base, step, steps + 16));
+    storeScores4(out, T, t, i, assemble4(hsum4I32(a0, a1, a2, a3), mid, base, step, steps));
+    storeScores4(out, T, t, i + 4, assemble4(hsum4I32(a4, a5, a6, a7), mid, base, step, steps + 16));
   }
   for (; i + 4 <= nq; i += 4) {
     let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
@@ -143,7 +144,7 @@ function runOfWidth8(t: i32, end: i32, parkStart: i32, out: usize, nq: i32, D: i
         }
       }
     }
-    storeScores4(out, T, t, i, assemble4(pkHsum4I32(a0, a1, a2, a3), mid, base, step, pkParkedSteps(out, T, parkStart, i, D)));
+    storeScores4(out, T, t, i, assemble4(hsum4I32(a0, a1, a2, a3), mid, base, step, pkParkedSteps(out, T, parkStart, i, D)));
   }
   for (; i < nq; i++) {
     let a = i32x4.splat(0);
@@ -156,7 +157,7 @@ function runOfWidth8(t: i32, end: i32, parkStart: i32, out: usize, nq: i32, D: i
     }
     const at = pkParkedSteps(out, T, parkStart, i, D);
     let score = base * load<f32>(at + PK_PARKED_ARRAY_BYTES);
-    if (B > 0) score += <f32>(pkHsumI32(a) - mid * load<i32>(at + 2 * PK_PARKED_ARRAY_BYTES)) * load<f32>(at) * step;
+    if (B > 0) score += <f32>(hsumI32(a) - mid * load<i32>(at + 2 * PK_PARKED_ARRAY_BYTES)) * load<f32>(at) * step;
     store<f32>(out + ((<usize>i * T + t) << 2), score);
   }
 }

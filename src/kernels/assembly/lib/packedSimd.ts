@@ -64,35 +64,9 @@ function half4ToF32Rare(magnitude: v128, sign: v128, normal: v128): v128 {
   return pkHalf4ToF32(v128.load16x4_u(p));
 }
 
-/** [Σa, Σb, Σc, Σd] of four i32x4 (exact). */
-// @ts-ignore: decorator
-@inline export function pkHsum4I32(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 1, 5), v128.shuffle<i32>(a, b, 2, 6, 3, 7));
-  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 1, 5), v128.shuffle<i32>(c, d, 2, 6, 3, 7));
-  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
-}
 
-/** [Σa, Σb, Σc, Σd] of four f32x4. */
-// @ts-ignore: decorator
-@inline export function pkHsum4F32(a: v128, b: v128, c: v128, d: v128): v128 {
-  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 1, 5), v128.shuffle<f32>(a, b, 2, 6, 3, 7));
-  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 1, 5), v128.shuffle<f32>(c, d, 2, 6, 3, 7));
-  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
-}
 
-/** Σ of the lanes of one i32x4. */
-// @ts-ignore: decorator
-@inline export function pkHsumI32(a: v128): i32 {
-  const pairs = i32x4.add(a, v128.shuffle<i32>(a, a, 2, 3, 0, 1));
-  return i32x4.extract_lane(pairs, 0) + i32x4.extract_lane(pairs, 1);
-}
 
-/** Σ of the lanes of one f32x4. */
-// @ts-ignore: decorator
-@inline export function pkHsumF32(a: v128): f32 {
-  const pairs = f32x4.add(a, v128.shuffle<f32>(a, a, 2, 3, 0, 1));
-  return f32x4.extract_lane(pairs, 0) + f32x4.extract_lane(pairs, 1);
-}
 
 /**
  * The 8 codes of width B (0..8, a compile-time constant at every call site) that start at byte p, as u16 lanes in
