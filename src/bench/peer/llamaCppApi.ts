@@ -32,7 +32,18 @@ export interface Llama {
 /** GgmlType names as node-llama-cpp spells them. */
 export type LlamaCacheTypeName = "F32" | "F16" | "Q8_0" | "Q4_0";
 
+/** The GGUF metadata keys the runner reads, as node-llama-cpp's parser nests them (`llama.block_count`, ...). */
+export interface GgufMetadataView {
+  readonly llama?: {
+    readonly block_count: number;
+    readonly embedding_length: number;
+    readonly attention?: { readonly head_count?: number; readonly head_count_kv?: number };
+  };
+  readonly tokenizer?: { readonly ggml?: { readonly tokens?: readonly string[] } };
+}
+
 export interface LlamaModel {
+  readonly fileInfo: { readonly metadata: GgufMetadataView };
   createContext(options: {
     readonly contextSize: number;
     readonly threads: { readonly ideal: number; readonly min: number };

@@ -1,11 +1,8 @@
-import { UnsupportedError } from "../../util/errors.js";
 import type { PeerKvType } from "./job.js";
 import type { EvalCounters } from "./sweep.js";
 
 /**
  * What llama.cpp tells about itself in its log lines (captured through node-llama-cpp's logger), read back:
- *   print_info: n_layer               = 22
- *   print_info: n_embd_k_gqa          = 256
  *   llama_kv_cache: size =    5.50 MiB (   256 cells,  22 layers,  1/1 seqs), K (f16):    2.75 MiB, V (f16):    2.75 MiB
  *   llama_perf_context_print:        eval time =      14.36 ms /   100 runs   (    0.14 ms per token, ...)
  * The KV line gives sizes in MiB to two decimals, so the exact bytes come from the cache type's size per value
@@ -19,9 +16,9 @@ export interface KvCacheLogLine {
   readonly valueType: string;
 }
 
+/** From the model's metadata: layers, and keys / values per token per layer (KV heads x head size). */
 export interface KvGeometry {
   readonly layers: number;
-  /** keys per token per layer: n_embd_k_gqa (KV heads x head size) */
   readonly keyWidth: number;
   readonly valueWidth: number;
 }
@@ -42,26 +39,6 @@ export function parseKvCacheLine(logs: readonly string[]): KvCacheLogLine | null
     if (m) return { totalMiB: Number(m[1]), cells: Number(m[2]), layers: Number(m[3]), keyType: m[4]!, valueType: m[5]! };
   }
   return null;
-}
-
-/** The integer value of a `print_info: key = value` line, or null. */
-export function printInfoInteger(logs: readonly string[], key: string): number | null {
-  const pattern = new RegExp(`print_info: ${key}\\s+=\\s+(\\d+)\\s*$`);
-  for (const line of logs) {
-    const m = pattern.exec(line.trimEnd());
-    if (m) return Number(m[1]);
-  }
-  return null;
-}
-
-export function kvGeometryFromLogs(logs: readonly string[]): KvGeometry {
-  const layers = printInfoInteger(logs, "n_layer");
-  const keyWidth = printInfoInteger(logs, "n_embd_k_gqa");
-  const valueWidth = printInfoInteger(logs, "n_embd_v_gqa");
-  if (layers === null || keyWidth === null || valueWidth === null) {
-    throw new UnsupportedError("llama.cpp's log has no print_info n_layer / n_embd_k_gqa / n_embd_v_gqa lines");
-  }
-  return { layers, keyWidth, valueWidth };
 }
 
 /** Bytes `tokens` cells take in a cache whose keys and values are both of `type`. */

@@ -1,16 +1,15 @@
-import { UnsupportedError } from "../../util/errors.js";
+import { FileFormatError, UnsupportedError } from "../../util/errors.js";
 import type { BenchJob, JobMeasurement, PeerKvType } from "./job.js";
-import { importLlamaCpp, type ControlledInput, type LlamaCacheTypeName } from "./llamaCppApi.js";
+import { importLlamaCpp, type ControlledInput, type GgufMetadataView, type LlamaCacheTypeName } from "./llamaCppApi.js";
 import {
   checkKvLine,
   errorLines,
   evalLineCount,
   kvBytesForTokens,
-  kvGeometryFromLogs,
   lastEvalCounters,
   parseKvCacheLine,
-  printInfoInteger,
   waitForLogs,
+  type KvGeometry,
 } from "./llamaCppLog.js";
 import { runSweep, sweepCapacity, type SessionUnderTest } from "./sweep.js";
 
@@ -25,8 +24,6 @@ const CACHE_TYPE_NAMES: Readonly<Record<PeerKvType, LlamaCacheTypeName>> = {
 
 /** Longest wait for a log line llama.cpp has already written to reach the logger. */
 const LOG_WAIT_MS = 2000;
-/** print_info lines the runner reads (the KV geometry and the vocabulary size). */
-const REQUIRED_INFO = ["n_layer", "n_embd_k_gqa", "n_embd_v_gqa", "n_vocab"];
 
 /**
  * Runs one job on llama.cpp through node-llama-cpp: CPU only, the prebuilt binary (never a build or a download),
@@ -35,7 +32,8 @@ const REQUIRED_INFO = ["n_layer", "n_embd_k_gqa", "n_embd_v_gqa", "n_vocab"];
  */
 export async function measureLlamaCpp(job: PeerJob): Promise<JobMeasurement> {
   const peer = await importLlamaCpp(job.peerDir);
-  // every llama.cpp log line, "level: message" (the KV size, print_info and perf lines are read back from here)
+  // every llama.cpp log line, "level: line" (the KV size, print_info and perf lines are read back from here); one
+  // logger call may carry several lines, so they are split here
   const logs: string[] = [];
   const llama = await peer.module.getLlama({
     gpu: false,
@@ -44,7 +42,9 @@ export async function measureLlamaCpp(job: PeerJob): Promise<JobMeasurement> {
     skipDownload: true,
     progressLogs: false,
     logLevel: "info",
-    logger: (level, message) => logs.push(`${level}: ${message.trimEnd()}`),
+    logger: (level, message) => {
+      for (const line of message.split("\n")) if (line.trim() !== "") logs.push(`${level}: ${line.trimEnd()}`);
+    },
     maxThreads: job.threads,
   });
   try {
@@ -65,15 +65,15 @@ export async function measureLlamaCpp(job: PeerJob): Promise<JobMeasurement> {
         const why = errorLines(logs);
         throw new UnsupportedError(`llama.cpp could not create a ${job.cache} KV cache: ${why.length > 0 ? why.at(-1) : String(error)}`);
       });
-    await waitForLogs(logs, (l) => parseKvCacheLine(l) !== null && REQUIRED_INFO.every((key) => printInfoInteger(l, key) !== null), LOG_WAIT_MS);
-    const geometry = kvGeometryFromLogs(logs);
+    // the geometry from the file's metadata as node-llama-cpp parsed it; llama.cpp's KV size log line cross-checks it
+    const { geometry, vocabSize } = modelGeometry(model.fileInfo.metadata, job.model.path);
+    await waitForLogs(logs, (l) => parseKvCacheLine(l) !== null, LOG_WAIT_MS);
     const kvLine = parseKvCacheLine(logs);
-    if (kvLine === null) throw new UnsupportedError("llama.cpp logged no llama_kv_cache size line");
-    const problem = checkKvLine(kvLine, geometry, job.cache);
-    if (problem !== null) throw new UnsupportedError(problem);
-
+    if (kvLine !== null) {
+      const problem = checkKvLine(kvLine, geometry, job.cache);
+      if (problem !== null) throw new UnsupportedError(problem);
+    }
     const sequence = context.getSequence();
-    const vocabSize = vocabularySize(logs);
     let heldTokens = 0;
     const session: SessionUnderTest = {
       vocabSize,
@@ -101,9 +101,11 @@ export async function measureLlamaCpp(job: PeerJob): Promise<JobMeasurement> {
       ...sweep,
       kv: {
         source:
-          `llama.cpp log: ${kvLine.totalMiB} MiB for ${kvLine.cells} cells (K ${kvLine.keyType}, V ${kvLine.valueType}); ` +
-          "bytes for the tokens held = cells x the type's bytes per value (agrees with the log)",
-        allocatedBytes: kvBytesForTokens(geometry, job.cache, kvLine.cells),
+          (kvLine !== null
+            ? `llama.cpp log: ${kvLine.totalMiB} MiB for ${kvLine.cells} cells (K ${kvLine.keyType}, V ${kvLine.valueType}); `
+            : "llama.cpp's KV size log line did not arrive; ") +
+          "bytes for the tokens held = tokens x layers x KV width x the type's bytes per value",
+        allocatedBytes: kvBytesForTokens(geometry, job.cache, kvLine?.cells ?? context.contextSize),
         backingBytes: 0,
       },
       threadsUsed: context.currentThreads,
@@ -117,8 +119,15 @@ export async function measureLlamaCpp(job: PeerJob): Promise<JobMeasurement> {
   }
 }
 
-function vocabularySize(logs: readonly string[]): number {
-  const vocab = printInfoInteger(logs, "n_vocab");
-  if (vocab === null) throw new UnsupportedError("llama.cpp's log has no print_info n_vocab line");
-  return vocab;
+/** KV geometry and vocabulary size of a llama GGUF from its metadata (llama.* keys, tokenizer.ggml.tokens). */
+function modelGeometry(metadata: GgufMetadataView, path: string): { geometry: KvGeometry; vocabSize: number } {
+  const llama = metadata.llama;
+  const tokens = metadata.tokenizer?.ggml?.tokens;
+  const heads = llama?.attention?.head_count;
+  const kvHeads = llama?.attention?.head_count_kv ?? heads;
+  if (!llama || heads === undefined || kvHeads === undefined || tokens === undefined) {
+    throw new FileFormatError(path, "node-llama-cpp found no llama.* attention metadata or tokenizer.ggml.tokens");
+  }
+  const width = (llama.embedding_length / heads) * kvHeads;
+  return { geometry: { layers: llama.block_count, keyWidth: width, valueWidth: width }, vocabSize: tokens.length };
 }

@@ -5,10 +5,8 @@ import {
   errorLines,
   evalLineCount,
   kvBytesForTokens,
-  kvGeometryFromLogs,
   lastEvalCounters,
   parseKvCacheLine,
-  printInfoInteger,
   waitForLogs,
 } from "../../../src/bench/peer/llamaCppLog.js";
 
@@ -24,11 +22,8 @@ const TINYLLAMA_LOG = [
   "info: llama_kv_cache: size =    5.50 MiB (   256 cells,  22 layers,  1/1 seqs), K (f16):    2.75 MiB, V (f16):    2.75 MiB",
 ];
 
-test("reads the KV size line and the print_info geometry", () => {
+test("reads the KV size line", () => {
   assert.deepEqual(parseKvCacheLine(TINYLLAMA_LOG), { totalMiB: 5.5, cells: 256, layers: 22, keyType: "f16", valueType: "f16" });
-  assert.deepEqual(kvGeometryFromLogs(TINYLLAMA_LOG), { layers: 22, keyWidth: 256, valueWidth: 256 });
-  assert.equal(printInfoInteger(TINYLLAMA_LOG, "n_head_kv"), 4);
-  assert.equal(printInfoInteger(TINYLLAMA_LOG, "n_rot"), null);
   assert.equal(parseKvCacheLine(["info: nothing here"]), null);
 });
 
