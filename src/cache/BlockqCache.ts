@@ -13,7 +13,8 @@ import { maskFuturePositions, parallelOverDims, parallelOverTokens } from "./att
  * q4_0 (18 bytes: fp16 d, 16 nibble-pair bytes; x^ = d·(nib − 8)), with ggml's reference quantizers
  * (format/gguf/blockQuant.ts). Per layer and part: rows [capacity, rowBytes], row t = token t, rowBytes =
  * (nKvHeads·D/32)·blockBytes; capacity doubles as tokens arrive. The d of each block is metadata in nbytes();
- * the quantized bytes are codes.
+ * the quantized bytes are codes. The mix's scratch (int16 probabilities, kernels/assembly/blockqMix.ts) is working
+ * memory like the score buffer, not cache storage: it is not in nbytes().
  */
 interface BlockFormatTraits {
   readonly blockBytes: number;
@@ -39,6 +40,7 @@ export class BlockqCache implements KVCache {
   private readonly traits: BlockFormatTraits;
   private readonly layers: LayerRows[] = [];
   private readonly stored: number[];
+  private readonly mixScratch: GrowableRegion;
   private capacity = 0;
   nextPos = 0;
 
@@ -53,6 +55,7 @@ export class BlockqCache implements KVCache {
     this.traits = BLOCK_FORMATS[config.format];
     this.rowBytes = (kvDim / QK) * this.traits.blockBytes;
     this.stored = new Array<number>(shape.nLayers).fill(0);
+    this.mixScratch = new GrowableRegion(compute.heap, `KV attention scratch (${config.format} mix)`);
     for (let l = 0; l < shape.nLayers; l++) {
       this.layers.push({
         keys: new GrowableRegion(compute.heap, `KV cache layer ${l} ${config.format} keys`),
@@ -104,7 +107,11 @@ export class BlockqCache implements KVCache {
     const nq = block.nTok * block.nRep;
     const D = this.shape.headDim;
     const heap = this.compute.heap;
-    const args = [heap.ptrOf(probs), heap.ptrOf(out), nq, D, T, this.rowPtr(layer, "values", 0), this.rowBytes, kvHead * D];
+    const kernels = this.compute.kernels;
+    const elemOffset = kvHead * D;
+    this.mixScratch.ensure(kernels.blockq_mix_scratch_bytes(nq, D), 0);
+    const values = this.rowPtr(layer, "values", 0);
+    const args = [heap.ptrOf(probs), this.mixScratch.ptr, heap.ptrOf(out), nq, D, T, values, this.rowBytes, elemOffset];
     parallelOverDims(this.compute, this.traits.mixKernel, D, T * nq * D, args);
   }
 
@@ -139,6 +146,7 @@ export class BlockqCache implements KVCache {
       rows.keys.free();
       rows.values.free();
     }
+    this.mixScratch.free();
     this.capacity = 0;
   }
 

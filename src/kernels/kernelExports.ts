@@ -8,6 +8,9 @@
  *   q8_0 weights: rows x (cols/32) blocks of 34 bytes (f16 scale d, 32 x int8), value = d*q.
  *   q4_0 weights: rows x (cols/32) blocks of 18 bytes (f16 scale d, 16 bytes: byte j = element j (low nibble) and
  *     element j+16 (high nibble)), value = d*(nibble-8).
+ *   q8_0/q4_0 matrices are read by the matvec/matmul kernels in the interleaved layout (whole groups of 4 rows
+ *     stored block by block: 4 f16 scales, then the 4 rows' codes; rows after the last whole group stay plain;
+ *     assembly/lib/quantBlocks.ts), produced in place from the plain layout by interleave_rows_q8_0/q4_0.
  *   q8 activations (input of the q8_0/q4_0 matvecs; see q8ActivationBytes): per token, `cols` int8 codes followed by
  *     cols/32 f32 scales (one per block of 32), value = scale*code; produced by quantize_act_q8.
  */
@@ -18,9 +21,12 @@ export interface KernelExports extends PackedAttentionExports {
   matvec_f32(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
   matvec_f16(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
   matvec_bf16(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
-  /** xq: q8 activations of one token */
-  matvec_q8_0(begin: number, end: number, w: number, xq: number, out: number, cols: number): void;
-  matvec_q4_0(begin: number, end: number, w: number, xq: number, out: number, cols: number): void;
+  /** w: interleaved [rows, cols/32] blocks; xq: q8 activations of one token */
+  matvec_q8_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number): void;
+  matvec_q4_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number): void;
+  /** rows = groups of 4 weight rows: plain -> interleaved layout in place; scratch: [4·rowBytes] bytes per call */
+  interleave_rows_q8_0(begin: number, end: number, w: number, scratch: number, cols: number): void;
+  interleave_rows_q4_0(begin: number, end: number, w: number, scratch: number, cols: number): void;
   /** rows = tokens: x [nTok, cols] f32 -> xq [nTok, q8ActivationBytes(cols)] */
   quantize_act_q8(begin: number, end: number, x: number, xq: number, cols: number): void;
 
@@ -28,7 +34,7 @@ export interface KernelExports extends PackedAttentionExports {
   matmul_f32(begin: number, end: number, w: number, x: number, out: number, cols: number, rows: number, nTok: number): void;
   matmul_f16(begin: number, end: number, w: number, x: number, out: number, cols: number, rows: number, nTok: number): void;
   matmul_bf16(begin: number, end: number, w: number, x: number, out: number, cols: number, rows: number, nTok: number): void;
-  /** xq: [nTok, q8ActivationBytes(cols)] */
+  /** w: interleaved [rows, cols/32] blocks; xq: [nTok, q8ActivationBytes(cols)] */
   matmul_q8_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
   matmul_q4_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
 

@@ -75,13 +75,18 @@ export interface PackedAttentionExports {
     begin: number, end: number, q: number, out: number, nq: number, D: number, T: number, base: number,
     rowBytes: number, elemOffset: number,
   ): void;
-  /** Mix on blockq rows; rows = head dimensions d in [begin, end): out[i·D + d] = Σ_t p[i·T + t]·x^_{t,d} (f32). */
+  /**
+   * Mix on blockq rows (blockqMix.ts); rows = head dimensions d in [begin, end): out[i·D + d] = Σ_t p[i·T + t]·x^_{t,d}
+   * (f32), on int16 p·d per chunk of 256 tokens: error per output ≤ Σ_t s_chunk/2·|code_{t,d}| with
+   * s_chunk = max_{t in chunk}|p·d|/32767. scratch: blockq_mix_scratch_bytes(nq, D) bytes, for this call alone.
+   */
   attn_mix_blockq_q8_0(
-    begin: number, end: number, p: number, out: number, nq: number, D: number, T: number, base: number,
-    rowBytes: number, elemOffset: number,
+    begin: number, end: number, p: number, scratch: number, out: number, nq: number, D: number, T: number,
+    base: number, rowBytes: number, elemOffset: number,
   ): void;
   attn_mix_blockq_q4_0(
-    begin: number, end: number, p: number, out: number, nq: number, D: number, T: number, base: number,
-    rowBytes: number, elemOffset: number,
+    begin: number, end: number, p: number, scratch: number, out: number, nq: number, D: number, T: number,
+    base: number, rowBytes: number, elemOffset: number,
   ): void;
+  blockq_mix_scratch_bytes(nq: number, D: number): number;
 }

@@ -43,7 +43,9 @@ export function linear(compute: Compute, m: WeightMatrix, x: number, xq: number,
   const input = quantizedInput(m) ? xq : x;
   const macs = m.rows * m.cols * nTok;
   const kernel = nTok === 1 ? MATVEC[m.type] : MATMUL[m.type];
-  const args = nTok === 1 ? [m.region.ptr, input, out, m.cols] : [m.region.ptr, input, out, m.cols, m.rows, nTok];
+  // the quantized matvecs also take rows: the interleaved layout's whole groups end at rows & ~3
+  const matvecArgs = quantizedInput(m) ? [m.region.ptr, input, out, m.cols, m.rows] : [m.region.ptr, input, out, m.cols];
+  const args = nTok === 1 ? matvecArgs : [m.region.ptr, input, out, m.cols, m.rows, nTok];
   if (macs >= PARALLEL_MIN_MACS) compute.parallel(kernel, m.rows, args, ROW_GRAIN);
   else (compute.kernels[kernel] as (...a: number[]) => void)(0, m.rows, ...args);
 }

@@ -1,8 +1,7 @@
 import type { Compute } from "../kernels/Compute.js";
 import type { KVCache, QueryBlock } from "../cache/KVCache.js";
-import { dequantizeTensorRow } from "../format/gguf/ggmlTypes.js";
 import type { ModelConfig } from "./config.js";
-import type { Weights } from "./weights.js";
+import { rowOf, type Weights } from "./weights.js";
 import { linear, quantizeActivations } from "./linear.js";
 import type { ForwardState } from "./state.js";
 import { ContextOverflowError, NumericError } from "../util/errors.js";
@@ -69,7 +68,7 @@ export class LlamaModel {
     const xq = state.xq.ptr;
 
     const xView = heap.f32(state.x, 0, n * dim);
-    for (let t = 0; t < n; t++) dequantizeTensorRow(weights.tokenEmbedding.view, tokens[t]!, xView.subarray(t * dim, (t + 1) * dim));
+    for (let t = 0; t < n; t++) rowOf(weights.tokenEmbedding, tokens[t]!, xView.subarray(t * dim, (t + 1) * dim));
 
     for (let l = 0; l < nLayers; l++) {
       const w = weights.layers[l]!;

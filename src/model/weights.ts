@@ -2,6 +2,7 @@ import type { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
 import type { ModelFile } from "../format/modelFile.js";
 import { TENSOR_NAMES, type TensorType, type TensorView } from "../format/tensor.js";
+import { dequantizeWeightRow, interleaveInPlace, isQuantType, type RowLayout } from "./interleavedRows.js";
 import { dequantizeTensorRow } from "../format/gguf/ggmlTypes.js";
 import type { ModelConfig } from "./config.js";
 import { FileFormatError, UnsupportedError } from "../util/errors.js";
@@ -9,7 +10,8 @@ import { FileFormatError, UnsupportedError } from "../util/errors.js";
 /**
  * The model's weights in the wasm heap in their stored type (f32, f16, bf16, q8_0 or q4_0 stay as they are; kernels
  * read them directly). When the model file was read into the heap (Engine does this), a matrix is the file's own
- * bytes, used in place; otherwise it is copied in once. Only the 1-D norm weights are widened to f32.
+ * bytes, used in place; otherwise it is copied in once. Quantized matrices that the matvec kernels read are put in
+ * the interleaved row layout in place (interleavedRows.ts). Only the 1-D norm weights are widened to f32.
  */
 export interface WeightMatrix {
   readonly name: string;
@@ -18,10 +20,16 @@ export interface WeightMatrix {
   readonly rows: number;
   /** inputs */
   readonly cols: number;
-  /** rows x cols in the stored layout of `type` (see kernelExports.ts); may lie inside the file's region */
+  /** rows x cols in the stored layout of `type` and `layout` (see kernelExports.ts); may lie inside the file's region */
   readonly region: Region;
-  /** the same bytes seen as a tensor (for row lookups on the TypeScript side: token embeddings) */
-  readonly view: TensorView;
+  /** the same bytes (row lookups on the TypeScript side go through rowOf, which knows the layout) */
+  readonly bytes: Uint8Array;
+  readonly layout: RowLayout;
+}
+
+/** Row `row` of a weight matrix (a token's embedding), dequantized to out[0..cols). */
+export function rowOf(m: WeightMatrix, row: number, out: Float32Array): void {
+  dequantizeWeightRow(m.type, m.layout, m.bytes, m.rows, m.cols, row, out);
 }
 
 export interface LayerWeights {
@@ -63,7 +71,8 @@ export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Regi
     if (!t) throw new FileFormatError(file.path, `missing tensor ${name}`);
     return t;
   };
-  const matrix = (name: string, rows: number, cols: number): WeightMatrix => {
+  /** `forMatvec`: the matvec kernels read it, so quantized bytes are interleaved. */
+  const matrix = (name: string, rows: number, cols: number, forMatvec = true): WeightMatrix => {
     const t = tensor(name);
     if (t.shape.length !== 2 || t.shape[0] !== cols || t.shape[1] !== rows) {
       throw new FileFormatError(file.path, `tensor ${name} has shape [${t.shape.join(", ")}], expected [${cols}, ${rows}]`);
@@ -72,14 +81,24 @@ export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Regi
     if ((t.type === "q8_0" || t.type === "q4_0") && cols % 32 !== 0) {
       throw new FileFormatError(file.path, `tensor ${name}: ${t.type} rows of ${cols} values are not whole blocks of 32`);
     }
+    let region: Region;
+    let bytes: Uint8Array;
     if (fileRegion && inRegion(t.data, fileRegion)) {
-      return { name, type: t.type, rows, cols, region: { ptr: t.data.byteOffset, byteLength: t.data.byteLength }, view: t };
+      region = { ptr: t.data.byteOffset, byteLength: t.data.byteLength };
+      bytes = t.data;
+    } else {
+      // copied, so the file's buffer can be dropped once loading is done
+      region = heap.alloc(t.data.byteLength, `weights ${name}`);
+      bytes = heap.u8(region);
+      bytes.set(t.data);
+      regions.push(region);
     }
-    const region = heap.alloc(t.data.byteLength, `weights ${name}`);
-    heap.u8(region).set(t.data);
-    regions.push(region);
-    // the view points at the heap copy, so the file's buffer can be dropped once loading is done
-    return { name, type: t.type, rows, cols, region, view: { ...t, data: heap.u8(region) } };
+    let layout: RowLayout = "plain";
+    if (forMatvec && isQuantType(t.type)) {
+      interleaveInPlace(compute, t.type, region.ptr, rows, cols);
+      layout = "interleaved4";
+    }
+    return { name, type: t.type, rows, cols, region, bytes, layout };
   };
   const norm = (name: string, dim: number): Region => {
     const t = tensor(name);
@@ -94,7 +113,8 @@ export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Regi
 
   const { dim, hiddenDim, nLayers, headDim, nKvHeads, vocabSize } = config as ModelConfig;
   const kvDim = nKvHeads * headDim;
-  const tokenEmbedding = matrix(TENSOR_NAMES.tokenEmbedding, vocabSize, dim);
+  const tiedOutput = !file.tensors.has(TENSOR_NAMES.output);
+  const tokenEmbedding = matrix(TENSOR_NAMES.tokenEmbedding, vocabSize, dim, tiedOutput);
   const layers: LayerWeights[] = [];
   for (let l = 0; l < nLayers; l++) {
     layers.push({
@@ -110,7 +130,7 @@ export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Regi
     });
   }
   const outputNorm = norm(TENSOR_NAMES.outputNorm, dim);
-  const output = file.tensors.has(TENSOR_NAMES.output) ? matrix(TENSOR_NAMES.output, vocabSize, dim) : tokenEmbedding;
+  const output = tiedOutput ? tokenEmbedding : matrix(TENSOR_NAMES.output, vocabSize, dim);
   return { tokenEmbedding, layers, outputNorm, output, regions };
 }
 

@@ -32,7 +32,7 @@ for (const spec of ["blockq:q8_0", "blockq:q4_0"]) {
         const cache = new BlockqCache(compute, shape, blockq(spec));
         const kvDim = shape.nKvHeads * shape.headDim;
         try {
-          runAgainstOracle(compute, cache, shape, nRep, [37, 1, 1, 50, 1], (l, part, h) => blockqStored(compute.heap, cache, l, part, h, shape.headDim, kvDim), 8);
+          runAgainstOracle(compute, cache, shape, nRep, [37, 1, 1, 50, 1], (l, part, h) => blockqStored(compute.heap, cache, l, part, h, shape.headDim, kvDim), 8, "int16 chunks");
           assert.equal(cache.nbytes().hot, tracker.liveBytes(isCacheStorage));
         } finally {
           cache.dispose();

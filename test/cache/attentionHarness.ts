@@ -10,6 +10,10 @@
  *           (the packed mix kernel sums Σ p·base and Σ p·scale·c apart, base = zero + scale/2 the lowest level of the
  *           token's grid, so float32 rounding scales with |base| + |c·scale| ≤ |x^| + 2|base|, and |base| is at
  *           most the row's largest |x^| because the group minimum reconstructs to it)
+ *           + for "int16 chunks" (the blockq mix rounds p·d to int16 against the largest |p·d| of each chunk of 256
+ *           tokens: step s, error ≤ s/2·|c| per token ≤ max_{t' in chunk} p_t'·reach_t'/65534, reach_t = the largest
+ *           |d·c| the row's blocks allow, HeadRows.codeScales): Σ_chunks len·2^-15·max_{t in chunk} p_t·reach_t,
+ *           twice that bound
  * with REL = 1e-4, ABS = 1e-6; a masked logit must be exactly −Infinity. span_t bounds Σ_d |c'_d·step_d| of the
  * stored row (storedForm.ts): the packed scores kernels round each query row to int16 (step max|q|/32767, error
  * ≤ step/2 per element), which moves a logit by up to step/2·span_t; 2^-15·max|q| is twice that.
@@ -38,6 +42,10 @@ export function syntheticKv(rng: Rng, nTok: number, kvDim: number, channelOffset
   return out;
 }
 
+/** How the cache's mix treats the probabilities: exactly (f32), or rounded to int16 per chunk of 256 tokens. */
+export type MixRounding = "exact" | "int16 chunks";
+const MIX_CHUNK = 256;
+
 export interface HarnessResult {
   /** largest |got − want| / (REL·magnitude + ABS) seen: ≤ 1 passes */
   readonly worstScores: number;
@@ -54,6 +62,7 @@ export function runAgainstOracle(
   blocks: readonly number[],
   read: StoredReader,
   seed: number,
+  mixRounding: MixRounding = "exact",
 ): HarnessResult {
   const { nLayers, nKvHeads, headDim: D } = shape;
   const kvDim = nKvHeads * D;
@@ -88,7 +97,7 @@ export function runAgainstOracle(
           cache.observe(l, g, scores, block);
           const out = heap.f32(oRegion, 0, nq * D);
           cache.mix(l, g, scores, block, out);
-          worstMix = Math.max(worstMix, checkMix(scores, out, read(l, "values", g), nq, D));
+          worstMix = Math.max(worstMix, checkMix(scores, out, read(l, "values", g), nq, D, mixRounding));
           calls++;
         }
       }
@@ -132,11 +141,17 @@ function checkScores(q: Float32Array, scores: Float32Array, keys: HeadRows, bloc
   return worst;
 }
 
-function checkMix(probs: Float32Array, out: Float32Array, values: HeadRows, nq: number, D: number): number {
+function checkMix(probs: Float32Array, out: Float32Array, values: HeadRows, nq: number, D: number, mixRounding: MixRounding): number {
   const T = values.rows.length;
   const rowMax = values.rows.map((row) => row.reduce((m, x) => Math.max(m, Math.abs(x)), 0));
   let worst = 0;
   for (let i = 0; i < nq; i++) {
+    let rounding = 0;
+    for (let t0 = 0; mixRounding === "int16 chunks" && t0 < T; t0 += MIX_CHUNK) {
+      let peak = 0;
+      for (let t = t0; t < Math.min(T, t0 + MIX_CHUNK); t++) peak = Math.max(peak, probs[i * T + t]! * values.codeScales![t]!);
+      rounding += (Math.min(T, t0 + MIX_CHUNK) - t0) * 2 ** -15 * peak;
+    }
     for (let d = 0; d < D; d++) {
       let want = 0;
       let magnitude = 0;
@@ -145,7 +160,7 @@ function checkMix(probs: Float32Array, out: Float32Array, values: HeadRows, nq: 
         magnitude += probs[i * T + t]! * (Math.abs(values.rows[t]![d]!) + 2 * rowMax[t]!);
       }
       const got = out[i * D + d]!;
-      const err = Math.abs(got - want) / (REL * magnitude + ABS);
+      const err = Math.abs(got - want) / (REL * magnitude + rounding + ABS);
       if (!(err <= 1)) assert.fail(`mix row ${i} dim ${d}: got ${got}, oracle ${want} (magnitude ${magnitude})`);
       worst = Math.max(worst, err);
     }

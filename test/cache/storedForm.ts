@@ -29,6 +29,8 @@ export interface HeadRows {
   readonly rows: Float64Array[];
   readonly positions: number[];
   readonly intSpans: number[];
+  /** blockq rows: per row the largest |d·c| any code of the head's blocks could reach (the mix's int16 rounding) */
+  readonly codeScales?: number[];
 }
 
 /** Bound of the centred code sum of a packed group: every |c − 2^(b−1)| ≤ 2^(b−1) (at least 1 for b = 0). */
@@ -119,6 +121,7 @@ export function blockqStored(heap: WasmHeap, cache: BlockqCache, layer: number, 
   const decode = cache.config.format === "q8_0" ? dequantizeRowQ8_0 : dequantizeRowQ4_0;
   const rows: Float64Array[] = [];
   const intSpans: number[] = [];
+  const codeScales: number[] = [];
   const full = new Float32Array(kvDim);
   // |code| ≤ 128 (q8_0) or |nibble − 8| ≤ 8 (q4_0) times the block's |d| = |x^| / |code| bounds: use the block maxima
   const codeMax = cache.config.format === "q8_0" ? 128 : 8;
@@ -128,13 +131,17 @@ export function blockqStored(heap: WasmHeap, cache: BlockqCache, layer: number, 
     decode(bytes, kvDim, full);
     rows.push(Float64Array.from(full.subarray(head * D, (head + 1) * D)));
     let span = 0;
+    let codeScale = 0;
     for (let e = head * D; e < (head + 1) * D; e++) {
       const o = Math.floor(e / 32) * blockBytes;
-      span += codeMax * Math.abs(f16ToF32(bytes[o]! | (bytes[o + 1]! << 8)));
+      const reach = codeMax * Math.abs(f16ToF32(bytes[o]! | (bytes[o + 1]! << 8)));
+      span += reach;
+      codeScale = Math.max(codeScale, reach);
     }
     intSpans.push(span);
+    codeScales.push(codeScale);
   }
-  return { rows, positions: rows.map((_, t) => t), intSpans };
+  return { rows, positions: rows.map((_, t) => t), intSpans, codeScales };
 }
 
 export function evictingStored(heap: WasmHeap, cache: EvictingCache, layer: number, part: Part, head: number): HeadRows {

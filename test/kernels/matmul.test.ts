@@ -4,7 +4,7 @@ import { f16ToF32, bf16ToF32, f32ToBf16 } from "../../src/quant/fp16.js";
 import {
   matmulF32Ref, matmulF16Ref, matmulBf16Ref, matmulQ8_0Ref, matmulQ4_0Ref,
 } from "../../src/kernels/reference/matmulRef.js";
-import { decodeQ8ActivationsRef } from "../../src/kernels/reference/quantBlocksRef.js";
+import { decodeQ8ActivationsRef, interleaveQuantRowsRef } from "../../src/kernels/reference/quantBlocksRef.js";
 import {
   createRng, randomFloats, randomHalvesWithSubnormals, toHeap, heapF32, runSerialAndParallel, assertWithin, F32_RELATIVE,
 } from "./kernelTestSupport.js";
@@ -22,7 +22,7 @@ after(() => compute.dispose());
 
 const TOKENS = [1, 3, 5, 8, 37];
 const FLOAT_SHAPES: readonly [rows: number, cols: number][] = [[1, 5], [3, 64], [17, 172], [33, 7]];
-const QUANT_SHAPES: readonly [rows: number, cols: number][] = [[1, 32], [3, 96], [17, 160], [33, 224]];
+const QUANT_SHAPES: readonly [rows: number, cols: number][] = [[1, 32], [3, 96], [17, 160], [33, 224], [8, 64]];
 
 function floatMagnitudes(weight: (i: number) => number, x: Float32Array, rows: number, cols: number, nTok: number): Float64Array {
   const sums = new Float64Array(nTok * rows);
@@ -86,7 +86,9 @@ function checkQuant(kind: "q8_0" | "q4_0", seed: number): void {
         magnitude.set(quantMagnitudes(kind, w, decodeQ8ActivationsRef(xq, t, cols), rows, cols), t * rows);
       }
       const out = heapF32(heap, nTok * rows, "out");
-      runSerialAndParallel(compute, `matmul_${kind}`, rows, [toHeap(heap, w, "w"), toHeap(heap, xq, "xq"), out.ptr, cols, rows, nTok],
+      // the reference reads the plain rows, the kernel their interleaved form (interleaveQuantRowsRef)
+      const wInterleaved = toHeap(heap, interleaveQuantRowsRef(w, kind, rows, cols), "w");
+      runSerialAndParallel(compute, `matmul_${kind}`, rows, [wInterleaved, toHeap(heap, xq, "xq"), out.ptr, cols, rows, nTok],
         () => out.view.fill(NaN),
         (mode) => assertWithin(out.view, expected, (i) => F32_RELATIVE * magnitude[i]!, `matmul_${kind} ${rows}x${cols} nTok ${nTok} ${mode}`));
     }

@@ -2,7 +2,7 @@ import { test, before, after } from "node:test";
 import { Compute } from "../../src/kernels/Compute.js";
 import { f16ToF32, bf16ToF32, f32ToBf16 } from "../../src/quant/fp16.js";
 import { matvecF32Ref, matvecF16Ref, matvecBf16Ref, matvecQ8_0Ref, matvecQ4_0Ref } from "../../src/kernels/reference/matvecRef.js";
-import { decodeQ8ActivationsRef } from "../../src/kernels/reference/quantBlocksRef.js";
+import { decodeQ8ActivationsRef, interleaveQuantRowsRef } from "../../src/kernels/reference/quantBlocksRef.js";
 import {
   createRng, randomFloats, randomHalvesWithSubnormals, toHeap, heapF32, runSerialAndParallel, assertWithin, F32_RELATIVE,
 } from "./kernelTestSupport.js";
@@ -19,7 +19,7 @@ before(async () => {
 after(() => compute.dispose());
 
 const FLOAT_SHAPES: readonly [rows: number, cols: number][] = [[1, 1], [3, 5], [17, 64], [33, 172], [5, 7], [33, 257], [64, 12]];
-const QUANT_SHAPES: readonly [rows: number, cols: number][] = [[1, 32], [3, 96], [17, 160], [33, 224], [5, 32], [64, 96]];
+const QUANT_SHAPES: readonly [rows: number, cols: number][] = [[1, 32], [3, 96], [17, 160], [33, 224], [5, 32], [64, 96], [8, 64], [7, 32]];
 
 /** Σ_c |W[r,c]·x[c]| per row, from the decoded weights. */
 function floatMagnitudes(weight: (i: number) => number, x: Float32Array, rows: number, cols: number): Float64Array {
@@ -74,7 +74,9 @@ function checkQuant(kind: "q8_0" | "q4_0", seed: number): void {
     (kind === "q8_0" ? matvecQ8_0Ref : matvecQ4_0Ref)(w, xq, expected, rows, cols);
     const magnitude = quantMagnitudes(kind, w, decodeQ8ActivationsRef(xq, 0, cols), rows, cols);
     const out = heapF32(heap, rows, "out");
-    runSerialAndParallel(compute, `matvec_${kind}`, rows, [toHeap(heap, w, "w"), toHeap(heap, xq, "xq"), out.ptr, cols],
+    // the reference reads the plain rows, the kernel their interleaved form (interleaveQuantRowsRef)
+    const wInterleaved = toHeap(heap, interleaveQuantRowsRef(w, kind, rows, cols), "w");
+    runSerialAndParallel(compute, `matvec_${kind}`, rows, [wInterleaved, toHeap(heap, xq, "xq"), out.ptr, cols, rows],
       () => out.view.fill(NaN),
       (mode) => assertWithin(out.view, expected, (r) => F32_RELATIVE * magnitude[r]!, `matvec_${kind} ${rows}x${cols} ${mode}`));
   }

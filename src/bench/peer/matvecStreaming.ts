@@ -1,13 +1,14 @@
 import { Compute } from "../../kernels/Compute.js";
 import { q8ActivationBytes } from "../../kernels/kernelExports.js";
 import { Q8_0_BLOCK_BYTES, QK } from "../../format/gguf/blockQuant.js";
+import { interleaveInPlace } from "../../model/interleavedRows.js";
 import { emit, median } from "../timing.js";
 
 /**
  * `node dist/src/bench/peer/matvecStreaming.js`: the q8_0 decode matvec kernel on one thread, in GB/s of weights
  * read, for a matrix that stays in cache (2048 x 2048, 4.5 MB) and one streamed from memory as in decode
- * (131072 x 2048, 285 MB), each run two ways: the kernel over all rows at once (its 4-rows-per-step loop) and the
- * same kernel called for one row at a time (its single-row loop). One JSON line per case.
+ * (131072 x 2048, 285 MB), each run two ways: the kernel over all rows at once (its 4-row groups, interleaved layout)
+ * and the same kernel called for one row at a time (its single-row path). One JSON line per case.
  */
 const COLS = 2048;
 const ROW_COUNTS = [2048, 131072];
@@ -29,11 +30,12 @@ async function main(): Promise<void> {
       const activations = heap.u8(xq);
       for (let i = 0; i < COLS; i++) activations[i] = (i * 13) & 0x3f;
       heap.f32(xq, COLS, COLS / QK).fill(0.01);
+      interleaveInPlace(compute, "q8_0", w.ptr, rows, COLS);
 
       const ways: readonly [string, () => void][] = [
-        ["all rows per call", () => kernels.matvec_q8_0(0, rows, w.ptr, xq.ptr, out.ptr, COLS)],
+        ["all rows per call", () => kernels.matvec_q8_0(0, rows, w.ptr, xq.ptr, out.ptr, COLS, rows)],
         ["one row per call", () => {
-          for (let r = 0; r < rows; r++) kernels.matvec_q8_0(r, r + 1, w.ptr, xq.ptr, out.ptr, COLS);
+          for (let r = 0; r < rows; r++) kernels.matvec_q8_0(r, r + 1, w.ptr, xq.ptr, out.ptr, COLS, rows);
         }],
       ];
       // enough repetitions per timed run to last ~10 ms or more

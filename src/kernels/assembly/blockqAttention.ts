@@ -9,11 +9,10 @@
  * (lib/packedQueryPark.ts) with i32x4.dot_i16x8_s, then each block's i32 sum is scaled by its d in f32. Error
  * ≤ step/2·Σ_d |x^_d| from the query rounding (step = max|q|/32767). Parked tokens, short slices: f32 path;
  * D or elemOffset not a multiple of 8: scalar path.
- * Mix, rows = head dimensions: f32, four tokens per pass over `out` (lib/packedMixTokens.ts).
+ * Mix: blockqMix.ts (integer multiply-adds on probabilities folded with the block scales).
  */
 import { pkCodesHighF32, pkCodesLowF32, pkLoadHalf } from "./lib/packedSimd";
 import { pkChunksPerRow, pkParkQueries, pkParkSlots, pkParkedRow, pkParkedSteps, pkQueryGroupSize } from "./lib/packedQueryPark";
-import { pkMixAccumulate1, pkMixAccumulate4 } from "./lib/packedMixTokens";
 import { hsum4F32, hsumF32 } from "./lib/reduce";
 
 const Q8_0: i32 = 0;
@@ -25,14 +24,6 @@ export function attn_scores_blockq_q8_0(begin: i32, end: i32, q: usize, out: usi
 
 export function attn_scores_blockq_q4_0(begin: i32, end: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
   blockqScores(Q4_0, begin, end, q, out, nq, D, T, base, rowBytes, elemOffset);
-}
-
-export function attn_mix_blockq_q8_0(begin: i32, end: i32, p: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
-  blockqMix(Q8_0, begin, end, p, out, nq, D, T, base, rowBytes, elemOffset);
-}
-
-export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
-  blockqMix(Q4_0, begin, end, p, out, nq, D, T, base, rowBytes, elemOffset);
 }
 
 /** Bytes of one block. */
@@ -180,57 +171,5 @@ export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, out: usize,
       acc = f32x4.add(acc, f32x4.mul(v128.load(at, 16), f32x4.mul(pkCodesHighF32(c), scale)));
     }
     store<f32>(out + ((<usize>i * T + t) << 2), hsumF32(acc));
-  }
-}
-
-// @ts-ignore: decorator
-@inline function blockqMix(kind: i32, begin: i32, end: i32, p: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
-  if (begin >= end) return;
-  for (let i = 0; i < nq; i++) memory.fill(out + ((<usize>i * D + begin) << 2), 0, <usize>(end - begin) << 2);
-  const pRow = <usize>T << 2;
-  const outRow = <usize>D << 2;
-  const stride = <usize>rowBytes;
-  if (((begin | end | elemOffset) & 7) == 0) {
-    let t = 0;
-    for (; t + 4 <= T; t += 4) {
-      const row0 = base + <usize>t * stride;
-      const row1 = row0 + stride;
-      const row2 = row1 + stride;
-      const row3 = row2 + stride;
-      for (let d = begin; d < end; d += 8) {
-        const e = elemOffset + d;
-        const c0 = blockChunk(kind, row0, e), c1 = blockChunk(kind, row1, e);
-        const c2 = blockChunk(kind, row2, e), c3 = blockChunk(kind, row3, e);
-        const d0 = f32x4.splat(blockScale(kind, row0, e)), d1 = f32x4.splat(blockScale(kind, row1, e));
-        const d2 = f32x4.splat(blockScale(kind, row2, e)), d3 = f32x4.splat(blockScale(kind, row3, e));
-        pkMixAccumulate4(
-          p + (<usize>t << 2), out + (<usize>d << 2), nq, pRow, outRow,
-          f32x4.mul(pkCodesLowF32(c0), d0), f32x4.mul(pkCodesHighF32(c0), d0),
-          f32x4.mul(pkCodesLowF32(c1), d1), f32x4.mul(pkCodesHighF32(c1), d1),
-          f32x4.mul(pkCodesLowF32(c2), d2), f32x4.mul(pkCodesHighF32(c2), d2),
-          f32x4.mul(pkCodesLowF32(c3), d3), f32x4.mul(pkCodesHighF32(c3), d3),
-        );
-      }
-    }
-    for (; t < T; t++) {
-      const row = base + <usize>t * stride;
-      for (let d = begin; d < end; d += 8) {
-        const e = elemOffset + d;
-        const c = blockChunk(kind, row, e);
-        const scale = f32x4.splat(blockScale(kind, row, e));
-        pkMixAccumulate1(p + (<usize>t << 2), out + (<usize>d << 2), nq, pRow, outRow, f32x4.mul(pkCodesLowF32(c), scale), f32x4.mul(pkCodesHighF32(c), scale));
-      }
-    }
-    return;
-  }
-  for (let t = 0; t < T; t++) {
-    const row = base + <usize>t * stride;
-    for (let d = begin; d < end; d++) {
-      const x = blockValue(kind, row, elemOffset + d);
-      for (let i = 0; i < nq; i++) {
-        const at = out + ((<usize>i * D + d) << 2);
-        store<f32>(at, load<f32>(at) + load<f32>(p + ((<usize>i * T + t) << 2)) * x);
-      }
-    }
   }
 }

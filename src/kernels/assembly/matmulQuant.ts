@@ -1,17 +1,18 @@
 /**
  * Prefill matmul for q8_0 / q4_0 weights: out[t, r] = Σ_c W[r,c]·x[t,c] for weight rows r in [begin, end).
- * w: [rows, cols/32] blocks (lib/quantBlocks); xq: [nTok, q8ActivationBytes(cols)] (quantize_act_q8);
+ * w: [rows, cols/32] blocks, whole groups of 4 rows interleaved (lib/quantBlocks); xq: [nTok, q8ActivationBytes(cols)]
+ * (quantize_act_q8);
  * out: [nTok, rows] f32; cols % 32 == 0.
  *
  * Register tile: 4 weight rows x 4 tokens. Sign-extending codes to i16 costs as much as the dot products, so per
  * block each token's codes are extended once for the four rows and each row's codes once for the four tokens; the
- * four rows' d_w are converted with one SIMD f16 conversion, and each row's four token sums are reduced into one
- * i32x4 scaled by d_w·[d_x0..d_x3]. Measured: 1.5-1.7x the throughput of nTok matvecs on cached weights (more
+ * four rows' d_w (adjacent in the interleaved group block) are converted with one SIMD f16 conversion, and each
+ * row's four token sums are reduced into one i32x4 scaled by d_w·[d_x0..d_x3]. Measured: 1.5-1.7x the throughput of nTok matvecs on cached weights (more
  * extended vectors than registers, but the spills are reloads, which run on other ports than the arithmetic).
- * Token chunks keep the activations in cache while the weights stream once per chunk; leftover rows use the
- * single-row dot and leftover tokens (nTok % 4) the matvec kernel.
+ * Token chunks keep the activations in cache while the weights stream once per chunk; rows outside whole groups of
+ * the range use the single-row dot and leftover tokens (nTok % 4) the matvec kernel.
  */
-import { Q8_0, Q4_0, blockBytes, codesLow, codesHigh, dotExtended, blockScales4, dotQuantRow } from "./lib/quantBlocks";
+import { Q8_0, Q4_0, blockBytes, codeBytes, codesLow, codesHigh, dotExtended, dotQuantRow, groupBlockBytes, groupScales } from "./lib/quantBlocks";
 import { hsum4I32 } from "./lib/reduce";
 import { matvec_q8_0, matvec_q4_0 } from "./matvecQuant";
 
@@ -34,32 +35,41 @@ export function matmul_q4_0(begin: i32, end: i32, w: usize, xq: usize, out: usiz
   const tiledTokens = nTok & ~3;
   for (let t0 = 0; t0 < tiledTokens; t0 += TOKEN_CHUNK) {
     const t1 = min(t0 + TOKEN_CHUNK, tiledTokens);
+    const groupedEnd = min(end, rows & ~3);
     let r = begin;
-    for (; r + 4 <= end; r += 4) {
+    for (; r < groupedEnd && (r & 3) != 0; r++) singleRow(kind, w, r, rows, xq, tokenBytes, out, outRowBytes, cols, t0, t1);
+    for (; r + 4 <= groupedEnd; r += 4) {
       for (let t = t0; t < t1; t += 4) {
-        tile4x4(kind, w + <usize>r * rowBytes, rowBytes, xq + <usize>t * tokenBytes, tokenBytes,
+        tile4x4(kind, w + <usize>r * rowBytes, xq + <usize>t * tokenBytes, tokenBytes,
           out + <usize>t * outRowBytes + (<usize>r << 2), outRowBytes, cols);
       }
     }
-    for (; r < end; r++) {
-      const wr = w + <usize>r * rowBytes;
-      for (let t = t0; t < t1; t++) {
-        store<f32>(out + <usize>t * outRowBytes + (<usize>r << 2), dotQuantRow(kind, wr, xq + <usize>t * tokenBytes, cols));
-      }
-    }
+    for (; r < end; r++) singleRow(kind, w, r, rows, xq, tokenBytes, out, outRowBytes, cols, t0, t1);
   }
   for (let t = tiledTokens; t < nTok; t++) {
     const xt = xq + <usize>t * tokenBytes;
     const outT = out + <usize>t * outRowBytes;
-    if (kind == Q8_0) matvec_q8_0(begin, end, w, xt, outT, cols);
-    else matvec_q4_0(begin, end, w, xt, outT, cols);
+    if (kind == Q8_0) matvec_q8_0(begin, end, w, xt, outT, cols, rows);
+    else matvec_q4_0(begin, end, w, xt, outT, cols, rows);
   }
 }
 
-/** Rows w + k·rowBytes x tokens xq + j·tokenBytes (k, j < 4); writes out[j·rows + k] (out at the tile's corner). */
+/** Weight row r for tokens [t0, t1), one dot each. */
 // @ts-ignore: decorator
-@inline function tile4x4(kind: i32, w: usize, rowBytes: usize, xq: usize, tokenBytes: usize, out: usize, outRowBytes: usize, cols: i32): void {
-  const bb = blockBytes(kind);
+@inline function singleRow(kind: i32, w: usize, r: i32, rows: i32, xq: usize, tokenBytes: usize, out: usize, outRowBytes: usize, cols: i32, t0: i32, t1: i32): void {
+  for (let t = t0; t < t1; t++) {
+    store<f32>(out + <usize>t * outRowBytes + (<usize>r << 2), dotQuantRow(kind, w, r, rows, xq + <usize>t * tokenBytes, cols));
+  }
+}
+
+/**
+ * The interleaved group at g (rows k < 4) x tokens xq + j·tokenBytes (j < 4); writes out[j·rows + k] (out at the
+ * tile's corner).
+ */
+// @ts-ignore: decorator
+@inline function tile4x4(kind: i32, g: usize, xq: usize, tokenBytes: usize, out: usize, outRowBytes: usize, cols: i32): void {
+  const step = groupBlockBytes(kind);
+  const cb = codeBytes(kind);
   const blocks = cols >> 5;
   const xq1 = xq + tokenBytes;
   const xq2 = xq1 + tokenBytes;
@@ -68,10 +78,11 @@ export function matmul_q4_0(begin: i32, end: i32, w: usize, xq: usize, out: usiz
   // acc_k: lanes = tokens 0..3 of weight row k
   let acc0 = f32x4.splat(0), acc1 = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0);
   for (let b = 0; b < blocks; b++) {
-    const w0 = w + <usize>b * bb;
-    const w1 = w0 + rowBytes;
-    const w2 = w1 + rowBytes;
-    const w3 = w2 + rowBytes;
+    const groupBlock = g + <usize>b * step;
+    const w0 = groupBlock + 8; // row k's codes at w0 + k·cb
+    const w1 = w0 + cb;
+    const w2 = w1 + cb;
+    const w3 = w2 + cb;
     const xo = <usize>b << 5;
     // token j's codes as i16x8: tj0 = elements 0-7, tj1 = 8-15, tj2 = 16-23, tj3 = 24-31
     let v = v128.load(xq + xo);
@@ -90,7 +101,7 @@ export function matmul_q4_0(begin: i32, end: i32, w: usize, xq: usize, out: usiz
     const t30 = i16x8.extend_low_i8x16_s(v), t31 = i16x8.extend_high_i8x16_s(v);
     v = v128.load(xq3 + xo, 16);
     const t32 = i16x8.extend_low_i8x16_s(v), t33 = i16x8.extend_high_i8x16_s(v);
-    const dw = blockScales4(w0, w1, w2, w3);
+    const dw = groupScales(groupBlock);
     const so = scales + (<usize>b << 2);
     let dx = f32x4.splat(load<f32>(xq + so));
     dx = f32x4.replace_lane(dx, 1, load<f32>(xq1 + so));
@@ -116,7 +127,10 @@ export function matmul_q4_0(begin: i32, end: i32, w: usize, xq: usize, out: usiz
   v128.store(out + 3 * outRowBytes, v128.shuffle<f32>(hi01, hi23, 2, 3, 6, 7));
 }
 
-/** One weight block, decoded and extended once, dotted with four tokens' extended codes: [S_t0, S_t1, S_t2, S_t3]. */
+/**
+ * One weight block (codes at wb), decoded and extended once, dotted with four tokens' extended codes:
+ * [S_t0, S_t1, S_t2, S_t3].
+ */
 // @ts-ignore: decorator
 @inline function rowDotFourTokens(
   kind: i32, wb: usize,

@@ -56,3 +56,29 @@ export function decodeQ8ActivationsRef(xq: Uint8Array, token: number, cols: numb
   }
   return values;
 }
+
+/**
+ * The interleaved layout of a q8_0 / q4_0 matrix (kernels/assembly/lib/quantBlocks.ts), built from the plain one
+ * byte by byte: whole groups of 4 rows become, block by block, the 4 rows' f16 scales then the 4 rows' codes; rows
+ * after the last whole group are copied as they are.
+ */
+export function interleaveQuantRowsRef(plain: Uint8Array, kind: "q8_0" | "q4_0", rows: number, cols: number): Uint8Array {
+  const blockBytes = kind === "q8_0" ? Q8_0_BLOCK_BYTES : Q4_0_BLOCK_BYTES;
+  const codeBytes = blockBytes - 2;
+  const blocks = cols / BLOCK_ELEMENTS;
+  const rowBytes = blocks * blockBytes;
+  const out = plain.slice(0, rows * rowBytes);
+  for (let g = 0; g < Math.floor(rows / 4); g++) {
+    let at = g * 4 * rowBytes;
+    for (let b = 0; b < blocks; b++) {
+      for (let k = 0; k < 4; k++) {
+        const src = (g * 4 + k) * rowBytes + b * blockBytes;
+        out[at + 2 * k] = plain[src]!;
+        out[at + 2 * k + 1] = plain[src + 1]!;
+        for (let j = 0; j < codeBytes; j++) out[at + 8 + k * codeBytes + j] = plain[src + 2 + j]!;
+      }
+      at += 8 + 4 * codeBytes;
+    }
+  }
+  return out;
+}

@@ -16,10 +16,15 @@ const LN2_HI: f32 = 0.693359375;
 const LN2_LO: f32 = -2.12194440e-4;
 const LOWEST: f32 = -87.0;
 const HIGHEST: f32 = 88.37;
+/** 1.5·2^23: adding it rounds an f32 of magnitude < 2^22 to an integer, half to even */
+const ROUNDING_SHIFT: f32 = 12582912;
 
 // @ts-ignore: decorator
 @inline export function expF32x4(x: v128): v128 {
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  // n = nearest(x·log2 e) by adding 1.5·2^23: the sum's low mantissa bits are n as an integer (for |x·log2 e| < 2^22;
+  // larger |x| is replaced below). Two instructions, where nearest + trunc_sat cost V8 about ten.
+  const shifted = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUNDING_SHIFT));
+  const n = f32x4.sub(shifted, f32x4.splat(ROUNDING_SHIFT));
   let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(LN2_HI)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(LN2_LO)));
   // Horner: 1 + r(1 + r(1/2 + r(1/6 + r(1/24 + r(1/120 + r(1/720 + r/5040))))))
@@ -32,7 +37,7 @@ const HIGHEST: f32 = 88.37;
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>1.0));
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(<f32>1.0));
   // 2^n as float bits; lanes out of range are replaced below, so their garbage exponent does not matter
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(shifted, f32x4.splat(ROUNDING_SHIFT)), i32x4.splat(127)), 23);
   let y = f32x4.mul(p, scale);
   y = v128.andnot(y, f32x4.lt(x, f32x4.splat(LOWEST)));
   return v128.bitselect(f32x4.splat(Infinity), y, f32x4.gt(x, f32x4.splat(HIGHEST)));
