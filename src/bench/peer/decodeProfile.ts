@@ -1,8 +1,8 @@
 import { Session } from "node:inspector/promises";
+import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../../engine/Engine.js";
 import { parseKvSpec } from "../../cache/spec.js";
-import { Rng } from "../../util/rng.js";
 import { UsageError } from "../../util/errors.js";
 import { emit } from "../timing.js";
 import { decodeToken } from "./sweep.js";
@@ -12,11 +12,12 @@ import { wasmFunctionNames } from "./wasmFunctionNames.js";
  * `node dist/src/bench/peer/decodeProfile.js <model.gguf> <kv spec> <threads> <context> <steps>`: where our decode
  * time goes at one context length. A V8 CPU profile (node:inspector) covers the decode steps alone; its samples are
  * summed per exported wasm kernel (by name), other wasm, JavaScript, and idle/GC. One JSON line on stdout.
- * The cache is filled through the cache seam (append + endForward, 256 positions at a time) with seeded random keys
- * and values instead of a prefill: the kernels' speed does not depend on the values, and a 16K-token prefill takes
- * minutes. Only the main thread is profiled, so the split is complete with 1 thread.
+ * The context is filled by a prefill in blocks of 64 tokens, as in the peer sweep (a 16K context takes about half a
+ * minute): a cache filled through the seam alone would leave QAQ's attention window empty, so every token would
+ * still be young and mature all at once during the profiled steps. Only the main thread is profiled, so the split is
+ * complete with 1 thread. QAQ_PROFILE_OUT=<file> also writes the raw V8 profile (for a per-function view).
  */
-const FILL_CHUNK = 256;
+const FILL_CHUNK = 64;
 const WARMUP_STEPS = 4;
 const KERNELS_WASM = fileURLToPath(new URL("../../../kernels.wasm", import.meta.url));
 
@@ -39,27 +40,16 @@ async function main(): Promise<void> {
   }
   const engine = await Engine.load(path!, undefined, threads);
   try {
-    const { nLayers, nKvHeads, headDim, vocabSize } = engine.config;
+    const { vocabSize } = engine.config;
     const cache = engine.createCache(parseKvSpec(spec!), context + WARMUP_STEPS + steps);
-    const heap = engine.compute.heap;
-    const kvDim = nKvHeads * headDim;
-    // k, v: [FILL_CHUNK, kvDim] f32 in the heap (the cache seam reads them there)
-    const kRegion = heap.alloc(FILL_CHUNK * kvDim * 4, "decodeProfile keys");
-    const vRegion = heap.alloc(FILL_CHUNK * kvDim * 4, "decodeProfile values");
-    const rng = new Rng(1234);
+    // the context is a real prefill (blocks of FILL_CHUNK tokens), so caches that keep statistics of the attention
+    // (QAQ's window, H2O's scores) see it as they do in the peer sweep
+    const block = new Int32Array(FILL_CHUNK);
     for (let pos = 0; pos < context; pos += FILL_CHUNK) {
       const n = Math.min(FILL_CHUNK, context - pos);
-      const k = heap.f32(kRegion, 0, n * kvDim);
-      const v = heap.f32(vRegion, 0, n * kvDim);
-      for (let i = 0; i < n * kvDim; i++) {
-        k[i] = rng.normal();
-        v[i] = rng.normal();
-      }
-      for (let layer = 0; layer < nLayers; layer++) cache.append(layer, pos, n, k, v);
-      cache.endForward(pos, n);
+      for (let j = 0; j < n; j++) block[j] = decodeToken(pos + j, vocabSize);
+      engine.model.forward(block.subarray(0, n), pos, cache, "last");
     }
-    heap.free(kRegion);
-    heap.free(vRegion);
 
     const token = new Int32Array(1);
     let pos = context;
@@ -76,6 +66,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < steps; i++) step(WARMUP_STEPS + i);
     const seconds = (performance.now() - t0) / 1000;
     const { profile } = (await session.post("Profiler.stop")) as { profile: CpuProfile };
+    const profileOut = process.env["QAQ_PROFILE_OUT"];
+    if (profileOut !== undefined) writeFileSync(profileOut, JSON.stringify(profile));
     session.disconnect();
     cache.dispose();
     emit({ bench: "decodeProfile", model: path, cache: spec, threads, context, steps, decodeTokensPerSecond: round(steps / seconds), msPerStep: splitPerStep(profile, steps) });
