@@ -10,6 +10,7 @@ import type { F16Rows } from "./F16Rows.js";
  *
  *   probs   [nq, len] f32   the segment's columns of the probability rows
  *   partial [nq, D]   f32   the segment's contribution
+ *   codes   mix_scratch_bytes(nq, D) bytes: the integer mix kernels' int16 probabilities and sums (one call at a time)
  *
  * Transient, not cache storage: it grows to the largest block seen, is not part of nbytes() (its regions are named
  * "KV attention scratch"), and is freed with the cache.
@@ -17,10 +18,18 @@ import type { F16Rows } from "./F16Rows.js";
 export class AttentionScratch {
   private readonly probs: GrowableRegion;
   private readonly partial: GrowableRegion;
+  private readonly codes: GrowableRegion;
 
   constructor(private readonly compute: Compute) {
     this.probs = new GrowableRegion(compute.heap, "KV attention scratch (probabilities)");
     this.partial = new GrowableRegion(compute.heap, "KV attention scratch (partial output)");
+    this.codes = new GrowableRegion(compute.heap, "KV attention scratch (int16 probabilities)");
+  }
+
+  /** Address of the integer mix kernels' scratch for nq query rows of D dimensions (valid until the next call). */
+  mixCodes(nq: number, D: number): number {
+    this.codes.ensure(this.compute.kernels.mix_scratch_bytes(nq, D), 0);
+    return this.codes.ptr;
   }
 
   /**
@@ -42,5 +51,6 @@ export class AttentionScratch {
   free(): void {
     this.probs.free();
     this.partial.free();
+    this.codes.free();
   }
 }

@@ -109,7 +109,7 @@ export class BlockqCache implements KVCache {
     const heap = this.compute.heap;
     const kernels = this.compute.kernels;
     const elemOffset = kvHead * D;
-    this.mixScratch.ensure(kernels.blockq_mix_scratch_bytes(nq, D), 0);
+    this.mixScratch.ensure(kernels.mix_scratch_bytes(nq, D), 0);
     const values = this.rowPtr(layer, "values", 0);
     const args = [heap.ptrOf(probs), this.mixScratch.ptr, heap.ptrOf(out), nq, D, T, values, this.rowBytes, elemOffset];
     parallelOverDims(this.compute, this.traits.mixKernel, D, T * nq * D, args);

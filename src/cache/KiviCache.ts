@@ -117,7 +117,7 @@ export class KiviCache implements KVCache {
     const nq = block.nTok * block.nRep;
     const heap = this.compute.heap;
     const outPtr = heap.ptrOf(out);
-    s.values.mix(this.compute, kvHead, heap.ptrOf(probs), outPtr, nq);
+    s.values.mix(this.compute, kvHead, heap.ptrOf(probs), outPtr, nq, this.scratch.mixCodes(nq, this.shape.headDim));
     this.scratch.accumulateF16Mix(s.residualValues, kvHead, probs, s.quantized + s.residual, s.quantized, s.residual, nq, outPtr);
   }
 

@@ -94,10 +94,13 @@ export class PackedPart {
     parallelOverTokens(compute, "attn_scores_packed", T, nq * this.headDim, [qPtr, outPtr, nq, this.headDim, T, ...this.kernelLayout(kvHead)]);
   }
 
-  /** out[i·D + d] = Σ_t p[i·T + t] · x^_t,d (overwrites out); p: [nq, T = this.tokens] f32 at pPtr. */
-  mix(compute: Compute, kvHead: number, pPtr: number, outPtr: number, nq: number): void {
+  /**
+   * out[i·D + d] = Σ_t p[i·T + t] · x^_t,d (overwrites out); p: [nq, T = this.tokens] f32 at pPtr; scratchPtr:
+   * mix_scratch_bytes(nq, D) bytes of working memory (AttentionScratch.mixCodes).
+   */
+  mix(compute: Compute, kvHead: number, pPtr: number, outPtr: number, nq: number, scratchPtr: number): void {
     const T = this.tokens;
-    const args = [pPtr, outPtr, nq, this.headDim, T, ...this.kernelLayout(kvHead)];
+    const args = [pPtr, scratchPtr, outPtr, nq, this.headDim, T, ...this.kernelLayout(kvHead)];
     parallelOverDims(compute, "attn_mix_packed", this.headDim, T * nq * this.headDim, args);
   }
 

@@ -125,7 +125,7 @@ export class QuantizedPart implements UniformPartStorage {
   }
 
   mix(kvHead: number, probs: Float32Array, nq: number, outPtr: number): void {
-    this.packed.mix(this.compute, kvHead, probs.byteOffset, outPtr, nq);
+    this.packed.mix(this.compute, kvHead, probs.byteOffset, outPtr, nq, this.scratch.mixCodes(nq, this.packed.headDim));
     const sinks = this.sinkCount;
     if (sinks > 0) this.scratch.accumulateF16Mix(this.sinkRows!, kvHead, probs, this.tokens, 0, sinks, nq, outPtr);
   }

@@ -22,14 +22,14 @@ export const CONTROL = {
   failed: 6,
   /** float64 arguments start at this byte offset of the block */
   argsByteOffset: 64,
-  maxArgs: 16,
-  bytes: 64 + 16 * 8,
+  maxArgs: 20,
+  bytes: 64 + 20 * 8,
 } as const;
 
 /** Iterations of the spin loop before Atomics.wait (~50-100 us on this machine). */
 export const SPIN_ITERATIONS = 20000;
 
-/** A kernel as the pool calls it: (begin, end, a0..a15); wasm ignores surplus arguments. */
+/** A kernel as the pool calls it: (begin, end, a0..a19); wasm ignores surplus arguments. */
 export type RowKernel = (begin: number, end: number, ...args: number[]) => void;
 
 export class ThreadPool {

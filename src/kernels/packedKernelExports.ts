@@ -36,11 +36,14 @@ export interface PackedAttentionExports {
   ): void;
   /**
    * Same storage; rows = head dimensions d in [begin, end) (split with grain 16):
-   * out[i·D + d] = Σ_t p[i·T + t]·x^_{t,d}, in f32 (overwrites out for its dimensions).
+   * out[i·D + d] = Σ_t p[i·T + t]·x^_{t,d} (overwrites out for its dimensions); the coded part runs on p·scale
+   * rounded to int16 per chunk of 256 tokens (error per output ≤ Σ_t s_chunk/2·c_{t,d}, s_chunk = max|p·scale|/32767).
+   * scratch: mix_scratch_bytes(nq, D) bytes, for this call alone.
    */
   attn_mix_packed(
-    begin: number, end: number, p: number, out: number, nq: number, D: number, T: number, slot: number, bits: number,
-    scale: number, zero: number, metaStride: number, metaIndex: number, elemOffset: number, groupLen: number, nOut: number,
+    begin: number, end: number, p: number, scratch: number, out: number, nq: number, D: number, T: number,
+    slot: number, bits: number, scale: number, zero: number, metaStride: number, metaIndex: number, elemOffset: number,
+    groupLen: number, nOut: number,
   ): void;
 
   /**
@@ -78,7 +81,7 @@ export interface PackedAttentionExports {
   /**
    * Mix on blockq rows (blockqMix.ts); rows = head dimensions d in [begin, end): out[i·D + d] = Σ_t p[i·T + t]·x^_{t,d}
    * (f32), on int16 p·d per chunk of 256 tokens: error per output ≤ Σ_t s_chunk/2·|code_{t,d}| with
-   * s_chunk = max_{t in chunk}|p·d|/32767. scratch: blockq_mix_scratch_bytes(nq, D) bytes, for this call alone.
+   * s_chunk = max_{t in chunk}|p·d|/32767. scratch: mix_scratch_bytes(nq, D) bytes, for this call alone.
    */
   attn_mix_blockq_q8_0(
     begin: number, end: number, p: number, scratch: number, out: number, nq: number, D: number, T: number,
@@ -88,5 +91,5 @@ export interface PackedAttentionExports {
     begin: number, end: number, p: number, scratch: number, out: number, nq: number, D: number, T: number,
     base: number, rowBytes: number, elemOffset: number,
   ): void;
-  blockq_mix_scratch_bytes(nq: number, D: number): number;
+  mix_scratch_bytes(nq: number, D: number): number;
 }

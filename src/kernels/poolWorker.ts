@@ -51,6 +51,6 @@ function runSlice(): void {
   const begin = sliceEnd(data.index - 1, rows, data.threads, grain);
   const end = sliceEnd(data.index, rows, data.threads, grain);
   if (begin < end) {
-    fn(begin, end, args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, args[6]!, args[7]!, args[8]!, args[9]!, args[10]!, args[11]!, args[12]!, args[13]!, args[14]!, args[15]!);
+    fn(begin, end, args[0]!, args[1]!, args[2]!, args[3]!, args[4]!, args[5]!, args[6]!, args[7]!, args[8]!, args[9]!, args[10]!, args[11]!, args[12]!, args[13]!, args[14]!, args[15]!, args[16]!, args[17]!, args[18]!, args[19]!);
   }
 }

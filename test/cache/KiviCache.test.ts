@@ -34,7 +34,7 @@ for (const [spec, blocks] of SCENARIOS) {
       test(`${spec}, D=${shape.headDim}, nRep=${nRep}: scores and mix equal "dequantize then compute"`, () => {
         const cache = new KiviCache(compute, shape, kivi(spec));
         try {
-          runAgainstOracle(compute, cache, shape, nRep, blocks, (l, part, h) => kiviStored(compute.heap, cache, l, part, h), 23);
+          runAgainstOracle(compute, cache, shape, nRep, blocks, (l, part, h) => kiviStored(compute.heap, cache, l, part, h), 23, "int16 chunks");
           assert.equal(cache.nbytes().hot, tracker.liveBytes(isCacheStorage), "nbytes = bytes the cache allocated");
         } finally {
           cache.dispose();
@@ -80,7 +80,7 @@ test("past its residual the cache holds packed blocks and at most R+31 fp16 toke
 test("truncate inside a quantized block keeps the kept tokens as their dequantized values", () => {
   const shape: CacheShape = { nLayers: 1, nKvHeads: 2, headDim: 16, maxTokens: 256 };
   const cache = new KiviCache(compute, shape, kivi("kivi:bits=2,residual=16"));
-  runAgainstOracle(compute, cache, shape, 1, [90], (l, part, h) => kiviStored(compute.heap, cache, l, part, h), 3);
+  runAgainstOracle(compute, cache, shape, 1, [90], (l, part, h) => kiviStored(compute.heap, cache, l, part, h), 3, "int16 chunks");
   const s = cache.layers[0]!;
   assert.deepEqual([s.quantized, s.residual], [64, 26]);
   const before = [0, 1].map((h) => ({ keys: kiviStored(compute.heap, cache, 0, "keys", h), values: kiviStored(compute.heap, cache, 0, "values", h) }));
@@ -99,7 +99,7 @@ test("truncate inside a quantized block keeps the kept tokens as their dequantiz
     }
   }
   // the cache keeps working from there
-  runAgainstOracle(compute, cache, shape, 2, [1, 30, 1], (l, part, h) => kiviStored(compute.heap, cache, l, part, h), 4);
+  runAgainstOracle(compute, cache, shape, 2, [1, 30, 1], (l, part, h) => kiviStored(compute.heap, cache, l, part, h), 4, "int16 chunks");
   cache.reset();
   assert.equal(cache.storedTokens(0), 0);
   assert.equal(cache.keyArena.liveSlots(s.keyBlocks.blockBytes), 0);

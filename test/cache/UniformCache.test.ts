@@ -43,7 +43,7 @@ for (const spec of SPECS) {
       test(`${spec}, D=${shape.headDim}, nRep=${nRep}: scores and mix equal "dequantize then compute"`, () => {
         const cache = new UniformCache(compute, shape, uniform(spec));
         try {
-          const result = runAgainstOracle(compute, cache, shape, nRep, BLOCKS, (l, part, h) => uniformStored(compute.heap, cache, l, part, h), 17);
+          const result = runAgainstOracle(compute, cache, shape, nRep, BLOCKS, (l, part, h) => uniformStored(compute.heap, cache, l, part, h), 17, "int16 chunks");
           assert.equal(result.calls, BLOCKS.length * shape.nLayers * shape.nKvHeads);
           assert.equal(cache.nbytes().hot, tracker.liveBytes(isCacheStorage), "nbytes = bytes the cache allocated");
         } finally {

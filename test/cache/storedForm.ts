@@ -40,6 +40,13 @@ function packedSpan(part: PackedPart, t: number, head: number): number {
   return part.headDim * Math.max(1, 2 ** (v.bits[m]! - 1)) * f16ToF32(v.scale[m]!);
 }
 
+/** The largest |scale·c| a packed group's codes can reach, for any width (c ≤ 255): the mix's int16 rounding weight. */
+function packedReach(part: PackedPart, t: number, head: number): number {
+  const v = part.ledger.views();
+  const m = t * part.groupsPerToken + (part.groupsPerToken === 1 ? 0 : head);
+  return 255 * Math.abs(f16ToF32(v.scale[m]!));
+}
+
 /** Row `row` of head `head` of fp16 rows. */
 export function readF16Row(heap: WasmHeap, rows: F16Rows, head: number, row: number): Float64Array {
   const bits = new Uint16Array(heap.memory.buffer, rows.rowPtr(head, row), rows.headDim);
@@ -71,6 +78,7 @@ export function uniformStored(heap: WasmHeap, cache: UniformCache, layer: number
   const T = storage.tokens;
   const rows: Float64Array[] = [];
   const intSpans: number[] = [];
+  const codeScales: number[] = [];
   for (let t = 0; t < T; t++) {
     const packed = storage instanceof QuantizedPart && t >= storage.sinkCount;
     if (storage instanceof Fp16Part) rows.push(readF16Row(heap, storage.rows, head, t));
@@ -78,21 +86,25 @@ export function uniformStored(heap: WasmHeap, cache: UniformCache, layer: number
     else if (storage instanceof QuantizedPart) rows.push(readPackedToken(heap, storage.packed, t, head));
     else throw new Error("unknown uniform part");
     intSpans.push(packed ? packedSpan((storage as QuantizedPart).packed, t, head) : 0);
+    codeScales.push(packed ? packedReach((storage as QuantizedPart).packed, t, head) : 0);
   }
-  return { rows, positions: rows.map((_, t) => t), intSpans };
+  return { rows, positions: rows.map((_, t) => t), intSpans, codeScales };
 }
 
 export function kiviStored(heap: WasmHeap, cache: KiviCache, layer: number, part: Part, head: number): HeadRows {
   const s = cache.layers[layer]!;
   const rows: Float64Array[] = [];
   const intSpans: number[] = [];
+  const codeScales: number[] = [];
   const { bits, headDim: D } = s.keyBlocks;
   for (let t = 0; t < s.quantized; t++) {
     if (part === "values") {
       rows.push(readPackedToken(heap, s.values, t, head));
       intSpans.push(packedSpan(s.values, t, head));
+      codeScales.push(packedReach(s.values, t, head));
       continue;
     }
+    codeScales.push(0); // keys are not mixed
     // key block (note section 2): 32 token rows of ceil(D·b/8) code bytes, then D fp16 scales, then D fp16 zeros
     const block = s.keyBlocks.blockPtr(head, Math.floor(t / 32));
     const rowBytes = packedByteLength(D, bits);
@@ -112,8 +124,9 @@ export function kiviStored(heap: WasmHeap, cache: KiviCache, layer: number, part
   for (let r = 0; r < s.residual; r++) {
     rows.push(readF16Row(heap, residual, head, r));
     intSpans.push(0);
+    codeScales.push(0);
   }
-  return { rows, positions: rows.map((_, t) => t), intSpans };
+  return { rows, positions: rows.map((_, t) => t), intSpans, codeScales };
 }
 
 export function blockqStored(heap: WasmHeap, cache: BlockqCache, layer: number, part: Part, head: number, D: number, kvDim: number): HeadRows {

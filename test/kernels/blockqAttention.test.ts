@@ -118,7 +118,7 @@ function checkBlockq(kind: BlockqKind, nKv: number, D: number, T: number, nq: nu
     const mixReference = new Float64Array(nq * D);
     attnMixBlockqRef(scope.bytes(), kind, rows.base, rows.rowBytes, elemOffset, p.view, mixReference, nq, D, T);
     assertWithinAllowed(mixReference, mixOracle.mix, tolerances(mixOracle.magnitudes, ORACLE_RELATIVE), `${what}: mix reference vs oracle`);
-    const scratch = scope.alloc(compute.kernels.blockq_mix_scratch_bytes(nq, D), "mix scratch");
+    const scratch = scope.alloc(compute.kernels.mix_scratch_bytes(nq, D), "mix scratch");
     const mixArgs = [p.ptr, scratch.ptr, mix.ptr, nq, D, T, rows.base, rows.rowBytes, elemOffset];
     const mixAllowed = tolerances(mixOracle.magnitudes, KERNEL_RELATIVE,
       (k) => probabilityRoundingBound(scope.bytes(), kind, rows, elemOffset, p.view, Math.floor(k / D), k % D, T));

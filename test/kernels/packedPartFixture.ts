@@ -35,6 +35,10 @@ export interface PackedPartFixture {
    * int16 rounding in that token's scores (see queryRoundingBound in packedTestSupport.ts)
    */
   readonly codeMass: Float64Array;
+  /** [T, nKv]: the f16 scale of the group holding each token's head, 0 for width 0 (the mix's int16 weights p·scale) */
+  readonly codeScale: Float64Array;
+  /** [T, nKv]: the largest code of that group, 2^b − 1 */
+  readonly codeMax: Float64Array;
   /** the kernels' layout arguments for KV head `head` */
   layoutFor(head: number): PackedPartLayout;
 }
@@ -68,6 +72,8 @@ export function buildPackedPart(scope: HeapScope, random: () => number, spec: Pa
 
   const dense = new Float32Array(T * width);
   const codeMass = new Float64Array(T * nKv);
+  const codeScale = new Float64Array(T * nKv);
+  const codeMax = new Float64Array(T * nKv);
   const groupScratch = createGroupScratch(groupLen);
   const info = createQuantizedGroupInfo();
   const positions = new Uint16Array(Math.max(1, nOut));
@@ -92,7 +98,10 @@ export function buildPackedPart(scope: HeapScope, random: () => number, spec: Pa
     dequantizeGroup(groupScratch.codes, groupLen, bits, f16ToF32(scaleBits), f16ToF32(zeroBits), dense, offset);
     for (let e = 0; e < groupLen; e++) {
       const head = Math.floor((offset + e - Math.floor(m / groupsPerToken) * width) / D);
-      codeMass[Math.floor(m / groupsPerToken) * nKv + head] += f16ToF32(scaleBits) * Math.abs(groupScratch.codes[e]! - ((1 << bits) >> 1));
+      const th = Math.floor(m / groupsPerToken) * nKv + head;
+      codeMass[th] += f16ToF32(scaleBits) * Math.abs(groupScratch.codes[e]! - ((1 << bits) >> 1));
+      codeScale[th] = bits === 0 ? 0 : Math.abs(f16ToF32(scaleBits));
+      codeMax[th] = (1 << bits) - 1;
     }
     patchOutliers(positions, valueBits, 0, nOut, dense, offset, groupLen);
     at += slotBytes(bits);
@@ -100,6 +109,8 @@ export function buildPackedPart(scope: HeapScope, random: () => number, spec: Pa
   return {
     dense,
     codeMass,
+    codeScale,
+    codeMax,
     layoutFor: (head) => ({
       slot: slotRegion.ptr,
       bits: bitsRegion.ptr,

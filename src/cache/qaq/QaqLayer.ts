@@ -120,7 +120,7 @@ export class QaqLayer {
   /** out[i·D + d] = Σ_t p[i·T + t]·v^_t,d; probs: [nq, T], outPtr: [nq, D] in the heap. */
   mix(kvHead: number, probs: Float32Array, nq: number, outPtr: number): void {
     const T = this.tokens;
-    this.values.mix(this.compute, kvHead, probs.byteOffset, outPtr, nq);
+    this.values.mix(this.compute, kvHead, probs.byteOffset, outPtr, nq, this.scratch.mixCodes(nq, this.shape.headDim));
     if (this.sinkRows !== null) this.scratch.accumulateF16Mix(this.sinkRows.values, kvHead, probs, T, 0, this.sinkCount, nq, outPtr);
     this.scratch.accumulateF16Mix(this.residentRows.values, kvHead, probs, T, this.firstResident, this.residentCount, nq, outPtr);
   }

@@ -11,9 +11,10 @@
  * wider than 256 take the float path (lib/packedScoreFloatRuns.ts: x^ decoded exactly, times the f32 query); head
  * sizes or element offsets that are not multiples of 8 take the scalar path below.
  *
- * Mix, rows = head dimensions, in f32 (lib/packedMixTokens.ts): a per-query constant Σ_t p_t·base_t, then the codes
- * four tokens at a time. (An int16 form would round the weights p·scale per query, an error that grows with T for
- * flat attention.)
+ * Mix, rows = head dimensions (lib/packedMixTokens.ts): a per-query constant Σ_t p_t·base_t in f32, then the codes
+ * four tokens at a time against p·scale rounded to int16 per chunk of 256 tokens (lib/probabilityCodes.ts; the
+ * step follows p chunk by chunk, so flat attention over long contexts loses no precision to it). scratch:
+ * mix_scratch_bytes(nq, D) bytes for this call.
  *
  * Outliers are applied after the dense pass: each one in the head's range adds (value - x^(code))·q_d to the
  * scores, or p_t·(value - x^(code)) to the mix, so the result equals "dequantize, patch, then compute".
@@ -25,7 +26,8 @@ import { pkScoreRunFloat } from "./lib/packedScoreFloatRuns";
 import {
   PK_MAX_BITS, pkBitsOf, pkGroupIndex, pkOutlierPositions, pkReconstruct, pkScaleOf, pkSlotOf, pkZeroOf,
 } from "./lib/packedGroups";
-import { pkMixBias, pkMixOneToken, pkMixQuads } from "./lib/packedMixTokens";
+import { pkMixBias, pkMixCoded } from "./lib/packedMixTokens";
+import { mixScratchBytes, pcAcc } from "./lib/probabilityCodes";
 
 export function attn_scores_packed(
   begin: i32, end: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, slot: usize, bits: usize, scale: usize,
@@ -56,16 +58,21 @@ export function attn_scores_packed(
   }
 }
 
+/** Bytes of the scratch one integer mix call needs (attn_mix_packed, attn_mix_blockq_*; lib/probabilityCodes.ts). */
+export function mix_scratch_bytes(nq: i32, D: i32): i32 {
+  return mixScratchBytes(nq, D);
+}
+
 export function attn_mix_packed(
-  begin: i32, end: i32, p: usize, out: usize, nq: i32, D: i32, T: i32, slot: usize, bits: usize, scale: usize,
-  zero: usize, metaStride: i32, metaIndex: i32, elemOffset: i32, groupLen: i32, nOut: i32,
+  begin: i32, end: i32, p: usize, scratch: usize, out: usize, nq: i32, D: i32, T: i32, slot: usize, bits: usize,
+  scale: usize, zero: usize, metaStride: i32, metaIndex: i32, elemOffset: i32, groupLen: i32, nOut: i32,
 ): void {
   if (begin >= end) return;
   if (((begin | end | elemOffset) & 7) == 0) {
     pkMixBias(begin, end, p, out, nq, D, T, bits, scale, zero, metaStride, metaIndex);
-    let t = 0;
-    while (t + 4 <= T) t = pkMixQuads(t, begin, end, p, out, nq, D, T, slot, bits, scale, metaStride, metaIndex, elemOffset);
-    for (; t < T; t++) pkMixOneToken(t, begin, end, p, out, nq, D, T, slot, bits, scale, metaStride, metaIndex, elemOffset);
+    const acc = pcAcc(scratch, nq, D);
+    for (let i = 0; i < nq; i++) memory.fill(acc + ((<usize>i * D + begin) << 2), 0, <usize>(end - begin) << 2);
+    pkMixCoded(begin, end, p, scratch, out, nq, D, T, slot, bits, scale, metaStride, metaIndex, elemOffset);
   } else {
     for (let i = 0; i < nq; i++) memory.fill(out + ((<usize>i * D + begin) << 2), 0, <usize>(end - begin) << 2);
     for (let t = 0; t < T; t++) mixTokenScalar(t, begin, end, p, out, nq, D, T, slot, bits, scale, zero, metaStride, metaIndex, elemOffset);

@@ -59,6 +59,7 @@ export function benchPackedAttention(compute: Compute, T: number, D: number, bit
     heap.f32(p).forEach((_, k, a) => (a[k] = random() / T));
     const scores = alloc(nq * T * 4, "bench scores");
     const out = alloc(nq * D * 4, "bench out");
+    const mixScratch = alloc(compute.kernels.mix_scratch_bytes(nq, D), "bench mix scratch");
     const caches = Array.from({ length: copies }, () => buildCopy(heap, alloc, T, D, bits, random));
 
     // the four kernels run in turn within each round, so a noisy (shared) machine slows them alike
@@ -66,7 +67,7 @@ export function benchPackedAttention(compute: Compute, T: number, D: number, bit
       (c) => compute.parallel("attn_scores_f32", T, [q.ptr, c.keysF32, scores.ptr, nq, D, D, T], 16),
       (c) => compute.parallel("attn_mix_f32", D, [p.ptr, c.valuesF32, out.ptr, nq, D, D, T], 16),
       (c) => compute.parallel("attn_scores_packed", T, [q.ptr, scores.ptr, nq, D, T, ...c.keysPacked], 16),
-      (c) => compute.parallel("attn_mix_packed", D, [p.ptr, out.ptr, nq, D, T, ...c.valuesPacked], 16),
+      (c) => compute.parallel("attn_mix_packed", D, [p.ptr, mixScratch.ptr, out.ptr, nq, D, T, ...c.valuesPacked], 16),
     ];
     const samples = kernels.map((): number[] => []);
     for (const run of kernels) run(caches[0]!); // warm-up (and JIT)

@@ -16,7 +16,8 @@ import { Rng } from "../../../src/util/rng.js";
 export function policyOnlyCompute(): Compute {
   const heap = WasmHeap.create();
   const noop = () => {};
-  const kernels = new Proxy({}, { get: () => noop });
+  // the one kernel whose result the TypeScript side uses: the size of the mix scratch (never touched by a no-op mix)
+  const kernels = new Proxy({}, { get: (_, name) => (name === "mix_scratch_bytes" ? () => 64 : noop) });
   return { heap, kernels, parallel: noop, threads: 1, dispose: noop } as unknown as Compute;
 }
 
