@@ -92,4 +92,10 @@ export interface PackedAttentionExports {
     base: number, rowBytes: number, elemOffset: number,
   ): void;
   mix_scratch_bytes(nq: number, D: number): number;
+
+  /**
+   * QAQ's attention window: rows = tokens t in [begin, end): out[t] = the one-byte code (AttentionWindow.ts) of
+   * max_rep probs[rep·T + t]; probs: [nRep, T] f32, out: [T] u8.
+   */
+  attn_window_codes(begin: number, end: number, probs: number, out: number, nRep: number, T: number): void;
 }

@@ -13,6 +13,7 @@
  *
  * Storage per unit (unit = layer*nKvHeads + kvHead), grown by doubling as tokens arrive:
  *   ring     Uint8Array [capacity, n]  ring[t*n + (step mod n)] = code of token t's observation at that step
+ *   top      Uint8Array [capacity]     max of token t's ring, kept as slots are written (s_t without a scan)
  *   observed Uint8Array [capacity]     observations of t so far, saturated at n
  *   steps                              rows observed so far by the unit (selects the ring slot)
  * Observations are stored as one-byte codes (a 5-bit exponent, 3-bit mantissa minifloat of the probability, read
@@ -20,14 +21,25 @@
  * 1..249 cover [2^-31, 1] in eighths of an octave and decode to the UPPER edge of their bin, so a decoded s_t is never
  * below the observation and at most 12.5% above it (a conservative error worth at most 0.17 bits). Codes are ordered
  * like the probabilities, so the max of codes is the code of the max. One byte instead of four per observation keeps
- * the window, which QAQ holds for every (token, KV head), at 6 bytes per token and head.
+ * the window, which QAQ holds for every (token, KV head), at 7 bytes per token and head (ring, running max, count).
  * A unit may be shared by several KV heads (group=layer keeps one window per layer, as s_t is a max over the layer's
  * heads anyway): observing the block a unit has just observed again merges, taking the max into the same slots
  * without counting new observations, so each observation is the max over all the unit's query heads.
- * observe costs O(T·nRep) per kept row; maxima O(T·n). Truncation forgets the dropped tokens but not what the
+ * observe costs O(T·nRep) per kept row (plus an O(n) rescan for a token whose evicted slot held its max); maxima
+ * O(T). Truncation forgets the dropped tokens but not what the
  * rolled-back rows contributed to the kept tokens' rings (those rows did run; the ring cannot un-see them).
  */
 import { ConfigError } from "../../util/errors.js";
+import { LARGEST_CODE, SMALLEST_CODED, windowCodesRef } from "../../kernels/reference/windowCodesRef.js";
+
+/**
+ * The codes of one query row: out[t] = code of max_rep probs[row + rep·T + t] for t < visible (rows [nRep, T] from
+ * index `row` of probs). The window's own JavaScript coder is the reference; QaqCache plugs in the wasm kernel
+ * (windowCoder.ts), which gives the same bytes.
+ */
+export interface RowCoder {
+  codes(probs: Float32Array, row: number, nRep: number, T: number, visible: number): Uint8Array;
+}
 
 /** The positions a block of probabilities covers; rows are [nTok*nRep, T], row = tok*nRep + rep. */
 export interface ObservedBlock {
@@ -39,12 +51,10 @@ export interface ObservedBlock {
 /** Largest window: the observation counter is a u8 and the ring costs n bytes per token. */
 export const MAX_WINDOW = 64;
 
-/** float32 bits >>> 20 (exponent and 3 mantissa bits) of 2^-31, the smallest probability with its own code */
-const SMALLEST_CODED = (127 - 31) << 3;
-const LARGEST_CODE = 255;
 
 export class AttentionWindow {
   private readonly rings: Uint8Array[] = [];
+  private readonly tops: Uint8Array[] = [];
   /** [256] decoded value of each code (upper edge of its bin, at most 1) */
   private readonly decoded: Float32Array;
   private readonly observed: Uint8Array[] = [];
@@ -62,6 +72,7 @@ export class AttentionWindow {
     readonly window: number,
     /** most tokens a unit will hold (caps the doubling growth) */
     private readonly maxTokens: number,
+    private readonly coder: RowCoder = new JsRowCoder(),
   ) {
     if (!Number.isInteger(units) || units < 1) throw new ConfigError("units", "an integer ≥ 1", units);
     if (!Number.isInteger(window) || window < 1 || window > MAX_WINDOW) {
@@ -74,6 +85,7 @@ export class AttentionWindow {
     }
     for (let u = 0; u < units; u++) {
       this.rings.push(new Uint8Array(0));
+      this.tops.push(new Uint8Array(0));
       this.observed.push(new Uint8Array(0));
     }
     this.steps = new Float64Array(units);
@@ -100,29 +112,31 @@ export class AttentionWindow {
     const merge = this.lastFirstPos[unit] === firstPos && this.lastTokens[unit] === nTok;
     this.lastFirstPos[unit] = firstPos;
     this.lastTokens[unit] = nTok;
-    const bits = new Uint32Array(probs.buffer, probs.byteOffset, nTok * nRep * T);
     const n = this.window;
     const ring = this.rings[unit]!;
+    const top = this.tops[unit]!;
     const observed = this.observed[unit]!;
     // a merge writes the slots the block's rows took: row tok had step (steps − nTok + tok)
     const firstStep = merge ? this.steps[unit]! - nTok : this.steps[unit]!;
     for (let tok = Math.max(0, nTok - n); tok < nTok; tok++) {
       const slot = (firstStep + tok) % n;
       const visible = firstPos + tok + 1; // tokens 0..row position
+      const codes = this.coder.codes(probs, tok * nRep * T, nRep, T, visible);
       for (let t = 0; t < visible; t++) {
-        // non-negative floats order like their bits; a negative value (never a probability) has the sign bit set
-        let top = 0;
-        for (let rep = 0; rep < nRep; rep++) {
-          const b = bits[(tok * nRep + rep) * T + t]!;
-          if (b > top && b < 0x80000000) top = b;
+        const code = codes[t]!;
+        const at = t * n + slot;
+        if (merge) {
+          if (code > ring[at]!) {
+            ring[at] = code;
+            if (code > top[t]!) top[t] = code;
+          }
+          continue;
         }
-        const code = encodeTop(top >>> 20);
-        if (!merge) {
-          ring[t * n + slot] = code;
-          if (observed[t]! < n) observed[t]!++;
-        } else if (code > ring[t * n + slot]!) {
-          ring[t * n + slot] = code;
-        }
+        const evicted = ring[at]!;
+        ring[at] = code;
+        if (observed[t]! < n) observed[t]!++;
+        if (code >= top[t]!) top[t] = code;
+        else if (evicted === top[t]!) top[t] = ringMax(ring, t * n, n);
       }
       // a token this row cannot see keeps 0 in this slot (set when it was tracked): no observation
     }
@@ -133,13 +147,8 @@ export class AttentionWindow {
   maxAttention(unit: number, out: Float32Array): void {
     const T = this.tokens(unit);
     if (out.length < T) throw new ConfigError("out", `at least ${T} values`, out.length);
-    const n = this.window;
-    const ring = this.rings[unit]!;
-    for (let t = 0; t < T; t++) {
-      let max = 0;
-      for (let i = t * n, end = i + n; i < end; i++) if (ring[i]! > max) max = ring[i]!;
-      out[t] = this.decoded[max]!;
-    }
+    const top = this.tops[unit]!;
+    for (let t = 0; t < T; t++) out[t] = this.decoded[top[t]!]!;
   }
 
   /** out[0..T) = 1 for a young token (fewer than n observations), else 0. */
@@ -166,7 +175,7 @@ export class AttentionWindow {
   /** Bytes held by the rings and counters (bookkeeping). */
   get byteLength(): number {
     let bytes = this.steps.byteLength + this.tracked.byteLength + this.lastFirstPos.byteLength + this.lastTokens.byteLength;
-    for (let u = 0; u < this.units; u++) bytes += this.rings[u]!.byteLength + this.observed[u]!.byteLength;
+    for (let u = 0; u < this.units; u++) bytes += this.rings[u]!.byteLength + this.tops[u]!.byteLength + this.observed[u]!.byteLength;
     return bytes;
   }
 
@@ -181,11 +190,15 @@ export class AttentionWindow {
       ring.set(this.rings[unit]!.subarray(0, from * n));
       const observed = new Uint8Array(capacity);
       observed.set(this.observed[unit]!.subarray(0, from));
+      const top = new Uint8Array(capacity);
+      top.set(this.tops[unit]!.subarray(0, from));
       this.rings[unit] = ring;
       this.observed[unit] = observed;
+      this.tops[unit] = top;
     }
     this.rings[unit]!.fill(0, from * n, T * n);
     this.observed[unit]!.fill(0, from, T);
+    this.tops[unit]!.fill(0, from, T);
     this.tracked[unit] = T;
   }
 
@@ -195,8 +208,26 @@ export class AttentionWindow {
   }
 }
 
-/** Code of a probability from its float32 bits >>> 20 (see the file comment). */
-function encodeTop(top: number): number {
-  if (top < SMALLEST_CODED) return 0;
-  return Math.min(LARGEST_CODE, top - SMALLEST_CODED + 1);
+/** Largest of ring[at .. at + n). */
+function ringMax(ring: Uint8Array, at: number, n: number): number {
+  let max = 0;
+  for (let i = at; i < at + n; i++) if (ring[i]! > max) max = ring[i]!;
+  return max;
+}
+
+/** The reference coder (kernels/reference/windowCodesRef.ts), on JavaScript arrays. */
+class JsRowCoder implements RowCoder {
+  /** [T] per token, the largest float32 bits (as int32) over the row's heads */
+  private top = new Int32Array(0);
+  /** [T] the row's codes */
+  private out = new Uint8Array(0);
+
+  codes(probs: Float32Array, row: number, nRep: number, T: number, visible: number): Uint8Array {
+    if (this.top.length < visible) {
+      this.top = new Int32Array(Math.max(visible, 2 * this.top.length));
+      this.out = new Uint8Array(this.top.length);
+    }
+    windowCodesRef(new Int32Array(probs.buffer, probs.byteOffset + row * 4, nRep * T), nRep, T, visible, this.top, this.out);
+    return this.out;
+  }
 }

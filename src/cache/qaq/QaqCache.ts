@@ -29,6 +29,7 @@ import { PackedGroupStore } from "../PackedGroupStore.js";
 import { BitsTally } from "../paperBits.js";
 import { SlabArena } from "../SlabArena.js";
 import { AttentionWindow } from "./AttentionWindow.js";
+import { WasmRowCoder } from "./windowCoder.js";
 import { createBackingTier, type BackingTier, type KvPart } from "./BackingTier.js";
 
 /** Per layer: [group][token] code widths of keys and values (16 = fp16). */
@@ -51,6 +52,7 @@ export class QaqCache implements KVCache {
   readonly backing: BackingTier | null;
   private readonly scratch: AttentionScratch;
   private readonly window: AttentionWindow;
+  private readonly windowCoder: WasmRowCoder;
   private readonly norms: QueryNormQuantile;
   private readonly planner: WidthPlanner;
   private readonly requantizer: Requantizer;
@@ -81,7 +83,8 @@ export class QaqCache implements KVCache {
       (_, l) => new QaqLayer(compute, this.scratch, this.keyStore, this.valueStore, config.group, this.sinks, shape, `QAQ layer ${l}`),
     );
     // group=layer: one window per layer (s_t is the max over its heads), observed by every head in turn
-    this.window = new AttentionWindow(config.group === "head" ? nLayers * nKvHeads : nLayers, config.window, maxTokens);
+    this.windowCoder = new WasmRowCoder(compute);
+    this.window = new AttentionWindow(config.group === "head" ? nLayers * nKvHeads : nLayers, config.window, maxTokens, this.windowCoder);
     this.norms = new QueryNormQuantile(nLayers, nKvHeads, config.queryQuantile);
     const policy = { minBits: config.minBits, maxBits: config.maxBits, variant: config.variant, sinkTokens: this.sinks };
     const tolerances = { key: config.keyTolerance, value: config.valueTolerance };
@@ -221,6 +224,7 @@ export class QaqCache implements KVCache {
     this.keyStore.dispose();
     this.valueStore.dispose();
     this.scratch.free();
+    this.windowCoder.free();
     this.backing?.dispose();
   }
 

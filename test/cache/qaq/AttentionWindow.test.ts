@@ -145,3 +145,40 @@ test("bad arguments fail with a ConfigError", () => {
   assertConfigError(() => window.observe(0, new Float32Array(2), { firstPos: 3, nTok: 1, nRep: 1 }, 4), "probs", "at least 4");
   assertConfigError(() => window.observe(3, new Float32Array(1), { firstPos: 0, nTok: 1, nRep: 1 }, 1), "unit", "0..0");
 });
+
+test("s_t is always the max of the token's last n observations (random decode steps, merges, a truncation)", () => {
+  const n = 4;
+  const nRep = 3;
+  const window = new AttentionWindow(1, n, 256);
+  const rng = new Rng(7);
+  // independent model: every token's full history of observations (max over heads), the last n kept by slicing
+  const history: number[][] = [];
+  let pos = 0;
+  for (let step = 0; step < 60; step++) {
+    if (step === 40) {
+      pos = 20; // truncate to 20 tokens: later tokens are forgotten and re-appended with empty windows
+      window.truncate(pos);
+      history.length = pos;
+    }
+    const T = pos + 1;
+    while (history.length < T) history.push([]);
+    const probs = decodeRow(T, nRep, () => (rng.next() < 0.3 ? 0 : rng.next() ** 4));
+    const block = { firstPos: pos, nTok: 1, nRep };
+    window.observe(0, probs, block, T);
+    // a second head of the same unit merges: slot values become the max over both heads
+    const merged = decodeRow(T, nRep, () => rng.next() ** 6);
+    window.observe(0, merged, block, T);
+    for (let t = 0; t < T; t++) {
+      let top = 0;
+      for (let rep = 0; rep < nRep; rep++) top = Math.max(top, probs[rep * T + t]!, merged[rep * T + t]!);
+      history[t]!.push(top);
+    }
+    const got = maxima(window, 0);
+    for (let t = 0; t < T; t++) {
+      const expected = Math.max(0, ...history[t]!.slice(-n));
+      if (expected < 2 ** -31) assert.equal(got[t], 0, `step ${step} token ${t}`);
+      else assertCoded(got[t], expected, `step ${step} token ${t}`);
+    }
+    pos++;
+  }
+});

@@ -1,5 +1,6 @@
 import type { Compute } from "../../../src/kernels/Compute.js";
 import { WasmHeap } from "../../../src/kernels/WasmHeap.js";
+import { windowCodesRef } from "../../../src/kernels/reference/windowCodesRef.js";
 import type { CacheShape, KVCache } from "../../../src/cache/KVCache.js";
 import { f16ToF32, f32ToF16 } from "../../../src/quant/fp16.js";
 import { Rng } from "../../../src/util/rng.js";
@@ -16,8 +17,15 @@ import { Rng } from "../../../src/util/rng.js";
 export function policyOnlyCompute(): Compute {
   const heap = WasmHeap.create();
   const noop = () => {};
-  // the one kernel whose result the TypeScript side uses: the size of the mix scratch (never touched by a no-op mix)
-  const kernels = new Proxy({}, { get: (_, name) => (name === "mix_scratch_bytes" ? () => 64 : noop) });
+  // the kernels whose results the policy uses: the size of the mix scratch (never touched by a no-op mix) and the
+  // attention window's codes (their reference)
+  const windowCodes = (_begin: number, end: number, probs: number, out: number, nRep: number, T: number): void => {
+    const bits = new Int32Array(heap.memory.buffer, probs, nRep * T);
+    windowCodesRef(bits, nRep, T, end, new Int32Array(end), new Uint8Array(heap.memory.buffer, out, end));
+  };
+  const kernels = new Proxy({}, {
+    get: (_, name) => (name === "mix_scratch_bytes" ? () => 64 : name === "attn_window_codes" ? windowCodes : noop),
+  });
   return { heap, kernels, parallel: noop, threads: 1, dispose: noop } as unknown as Compute;
 }
 
