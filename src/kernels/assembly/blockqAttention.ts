@@ -12,11 +12,12 @@
  * Mix: blockqMix.ts (integer multiply-adds on probabilities folded with the block scales).
  */
 import { pkCodesHighF32, pkCodesLowF32, pkLoadHalf } from "./lib/packedSimd";
+import { BLOCKQ_Q4_0, BLOCKQ_Q8_0, blockqBlockBytes, blockqValue } from "./lib/blockqRows";
 import { pkChunksPerRow, pkParkQueries, pkParkSlots, pkParkedRow, pkParkedSteps, pkQueryGroupSize } from "./lib/packedQueryPark";
 import { hsum4F32, hsumF32 } from "./lib/reduce";
 
-const Q8_0: i32 = 0;
-const Q4_0: i32 = 1;
+const Q8_0 = BLOCKQ_Q8_0;
+const Q4_0 = BLOCKQ_Q4_0;
 
 export function attn_scores_blockq_q8_0(begin: i32, end: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
   blockqScores(Q8_0, begin, end, q, out, nq, D, T, base, rowBytes, elemOffset);
@@ -26,39 +27,22 @@ export function attn_scores_blockq_q4_0(begin: i32, end: i32, q: usize, out: usi
   blockqScores(Q4_0, begin, end, q, out, nq, D, T, base, rowBytes, elemOffset);
 }
 
-/** Bytes of one block. */
-// @ts-ignore: decorator
-@inline function blockBytes(kind: i32): usize {
-  return kind == Q8_0 ? 34 : 18;
-}
-
 /** The scale d of the block holding row element e. */
 // @ts-ignore: decorator
 @inline function blockScale(kind: i32, row: usize, e: i32): f32 {
-  return pkLoadHalf(row + <usize>(e >> 5) * blockBytes(kind));
+  return pkLoadHalf(row + <usize>(e >> 5) * blockqBlockBytes(kind));
 }
 
 /** Row elements e..e+7 (e a multiple of 8, so they share a block) as signed i16 lanes: q, or nibble - 8. */
 // @ts-ignore: decorator
 @inline function blockChunk(kind: i32, row: usize, e: i32): v128 {
-  const at = row + <usize>(e >> 5) * blockBytes(kind) + 2;
+  const at = row + <usize>(e >> 5) * blockqBlockBytes(kind) + 2;
   const within = e & 31;
   if (kind == Q8_0) return v128.load8x8_s(at + <usize>within);
   // elements 0..15 of a block are low nibbles of bytes 0..15, elements 16..31 the high nibbles of the same bytes
   const packed = v128.load64_zero(at + <usize>(within & 15));
   const nibbles = v128.and(i8x16.shr_u(packed, <u32>(within >> 4) << 2), i8x16.splat(0x0f));
   return i16x8.extend_low_i8x16_s(i8x16.sub(nibbles, i8x16.splat(8)));
-}
-
-/** Row element e, scalar. */
-// @ts-ignore: decorator
-@inline function blockValue(kind: i32, row: usize, e: i32): f32 {
-  const at = row + <usize>(e >> 5) * blockBytes(kind);
-  const within = e & 31;
-  const d = pkLoadHalf(at);
-  if (kind == Q8_0) return d * <f32>load<i8>(at + 2 + <usize>within);
-  const packed = <i32>load<u8>(at + 2 + <usize>(within & 15));
-  return d * <f32>(((within < 16 ? packed : packed >> 4) & 0x0f) - 8);
 }
 
 // @ts-ignore: decorator
@@ -77,7 +61,7 @@ export function attn_scores_blockq_q4_0(begin: i32, end: i32, q: usize, out: usi
     else {
       for (let i = 0; i < nq; i++) {
         let sum: f32 = 0;
-        for (let d = 0; d < D; d++) sum += load<f32>(q + ((<usize>i * D + d) << 2)) * blockValue(kind, row, elemOffset + d);
+        for (let d = 0; d < D; d++) sum += load<f32>(q + ((<usize>i * D + d) << 2)) * blockqValue(kind, row, elemOffset + d);
         store<f32>(out + ((<usize>i * T + t) << 2), sum);
       }
     }

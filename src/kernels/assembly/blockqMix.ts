@@ -14,10 +14,11 @@
  * When D or elemOffset is not a multiple of 8 the mix reads p directly, in f32, one value at a time.
  */
 import { pkLoadHalf } from "./lib/packedSimd";
+import { BLOCKQ_Q4_0, BLOCKQ_Q8_0, blockqBlockBytes, blockqValue } from "./lib/blockqRows";
 import { MIX_CHUNK, pcAcc, pcAccumulate4, pcCodes, pcFlush, pcMakeCodes, pcScales } from "./lib/probabilityCodes";
 
-const Q8_0: i32 = 0;
-const Q4_0: i32 = 1;
+const Q8_0 = BLOCKQ_Q8_0;
+const Q4_0 = BLOCKQ_Q4_0;
 
 export function attn_mix_blockq_q8_0(begin: i32, end: i32, p: usize, scratch: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
   mix(Q8_0, begin, end, p, scratch, out, nq, D, T, base, rowBytes, elemOffset);
@@ -25,11 +26,6 @@ export function attn_mix_blockq_q8_0(begin: i32, end: i32, p: usize, scratch: us
 
 export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, scratch: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
   mix(Q4_0, begin, end, p, scratch, out, nq, D, T, base, rowBytes, elemOffset);
-}
-
-// @ts-ignore: decorator
-@inline function blockBytes(kind: i32): usize {
-  return kind == Q8_0 ? 34 : 18;
 }
 
 // @ts-ignore: decorator
@@ -50,7 +46,7 @@ export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, scratch: us
       // the span: dimensions [d0, d1) of the range inside one block
       const d1 = min(end, (((elemOffset + d0) | 31) + 1) - elemOffset);
       const slot = d0 >> 3;
-      const scaleAt = base + <usize>((elemOffset + d0) >> 5) * blockBytes(kind);
+      const scaleAt = base + <usize>((elemOffset + d0) >> 5) * blockqBlockBytes(kind);
       const scales = pcScales(scratch, nq, D, slot);
       for (let t = t0; t < t1; t++) store<f32>(scales + (<usize>(t - t0) << 2), pkLoadHalf(scaleAt + <usize>t * stride));
       pcMakeCodes(scratch, slot, p, nq, D, T, t0, t1);
@@ -64,7 +60,7 @@ export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, scratch: us
 /** Codes of head elements e..e+7 (one block) of two token rows, interleaved per element as i8x16 (a0 b0 a1 b1 …). */
 // @ts-ignore: decorator
 @inline function pairCodes(kind: i32, rowA: usize, rowB: usize, e: i32): v128 {
-  const at = <usize>(e >> 5) * blockBytes(kind) + 2;
+  const at = <usize>(e >> 5) * blockqBlockBytes(kind) + 2;
   if (kind == Q8_0) {
     const within = <usize>(e & 31);
     return i8x16.shuffle(v128.load64_zero(rowA + at + within), v128.load64_zero(rowB + at + within), 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -99,23 +95,12 @@ export function attn_mix_blockq_q4_0(begin: i32, end: i32, p: usize, scratch: us
   }
 }
 
-/** Row element e of one token, scalar. */
-// @ts-ignore: decorator
-@inline function blockValue(kind: i32, row: usize, e: i32): f32 {
-  const at = row + <usize>(e >> 5) * blockBytes(kind);
-  const within = e & 31;
-  const d = pkLoadHalf(at);
-  if (kind == Q8_0) return d * <f32>load<i8>(at + 2 + <usize>within);
-  const packed = <i32>load<u8>(at + 2 + <usize>(within & 15));
-  return d * <f32>(((within < 16 ? packed : packed >> 4) & 0x0f) - 8);
-}
-
 // @ts-ignore: decorator
 @inline function scalarMix(kind: i32, begin: i32, end: i32, p: usize, out: usize, nq: i32, D: i32, T: i32, base: usize, rowBytes: i32, elemOffset: i32): void {
   for (let t = 0; t < T; t++) {
     const row = base + <usize>t * <usize>rowBytes;
     for (let d = begin; d < end; d++) {
-      const x = blockValue(kind, row, elemOffset + d);
+      const x = blockqValue(kind, row, elemOffset + d);
       for (let i = 0; i < nq; i++) {
         const at = out + ((<usize>i * D + d) << 2);
         store<f32>(at, load<f32>(at) + load<f32>(p + ((<usize>i * T + t) << 2)) * x);
