@@ -4,8 +4,9 @@ import { decodeQ8_0RowRef, decodeQ4_0RowRef, decodeQ8ActivationsRef } from "./qu
 /**
  * Reference decode matvecs: out[r] = Σ_c W[r,c]·x[c] for r < rows, accumulated in float64.
  * W is [rows, cols] row-major in its stored form: Float32Array (f32), Uint16Array of f16 or bf16 bits, or the
- * q8_0/q4_0 block bytes (quantBlocksRef.ts). Float weights take x: [cols] f32; quantized weights take one token's
- * q8 activations xq (quantize_act_q8 layout), whose decoded values scale·code stand in for x.
+ * q8_0/q4_0 block bytes (quantBlocksRef.ts; plain rows: the kernels read the interleaved form of the same bytes,
+ * which the tests build with interleaveQuantRowsRef). Float weights take x: [cols] f32; quantized weights take one
+ * token's q8 activations xq (quantize_act_q8 layout), whose decoded values scale·code stand in for x.
  */
 
 export function matvecF32Ref(w: Float32Array, x: Float32Array, out: Float32Array, rows: number, cols: number): void {
