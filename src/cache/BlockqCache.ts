@@ -3,6 +3,7 @@ import { Q4_0_BLOCK_BYTES, Q8_0_BLOCK_BYTES, QK, quantizeRowQ4_0, quantizeRowQ8_
 import { ContextOverflowError, UnsupportedError } from "../util/errors.js";
 import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
 import { GrowableRegion } from "./GrowableRegion.js";
+import { AttentionScratch } from "./AttentionScratch.js";
 import { BitsTally } from "./paperBits.js";
 import { formatKvSpec, type BlockFormat, type BlockqConfig } from "./spec.js";
 import { maskFuturePositions, parallelOverDims, parallelOverTokens } from "./attentionSupport.js";
@@ -13,8 +14,8 @@ import { maskFuturePositions, parallelOverDims, parallelOverTokens } from "./att
  * q4_0 (18 bytes: fp16 d, 16 nibble-pair bytes; x^ = d·(nib − 8)), with ggml's reference quantizers
  * (format/gguf/blockQuant.ts). Per layer and part: rows [capacity, rowBytes], row t = token t, rowBytes =
  * (nKvHeads·D/32)·blockBytes; capacity doubles as tokens arrive. The d of each block is metadata in nbytes();
- * the quantized bytes are codes. The mix's scratch (int16 probabilities, kernels/assembly/blockqMix.ts) is working
- * memory like the score buffer, not cache storage: it is not in nbytes().
+ * the quantized bytes are codes. The mix's scratch (int16 probabilities, blockqMix.ts; AttentionScratch)
+ * is working memory like the score buffer, not cache storage: it is not in nbytes().
  */
 interface BlockFormatTraits {
   readonly blockBytes: number;
@@ -40,7 +41,7 @@ export class BlockqCache implements KVCache {
   private readonly traits: BlockFormatTraits;
   private readonly layers: LayerRows[] = [];
   private readonly stored: number[];
-  private readonly mixScratch: GrowableRegion;
+  private readonly scratch: AttentionScratch;
   private capacity = 0;
   nextPos = 0;
 
@@ -55,7 +56,7 @@ export class BlockqCache implements KVCache {
     this.traits = BLOCK_FORMATS[config.format];
     this.rowBytes = (kvDim / QK) * this.traits.blockBytes;
     this.stored = new Array<number>(shape.nLayers).fill(0);
-    this.mixScratch = new GrowableRegion(compute.heap, `KV attention scratch (${config.format} mix)`);
+    this.scratch = new AttentionScratch(compute);
     for (let l = 0; l < shape.nLayers; l++) {
       this.layers.push({
         keys: new GrowableRegion(compute.heap, `KV cache layer ${l} ${config.format} keys`),
@@ -107,11 +108,8 @@ export class BlockqCache implements KVCache {
     const nq = block.nTok * block.nRep;
     const D = this.shape.headDim;
     const heap = this.compute.heap;
-    const kernels = this.compute.kernels;
-    const elemOffset = kvHead * D;
-    this.mixScratch.ensure(kernels.mix_scratch_bytes(nq, D), 0);
     const values = this.rowPtr(layer, "values", 0);
-    const args = [heap.ptrOf(probs), this.mixScratch.ptr, heap.ptrOf(out), nq, D, T, values, this.rowBytes, elemOffset];
+    const args = [heap.ptrOf(probs), this.scratch.mixCodes(nq, D), heap.ptrOf(out), nq, D, T, values, this.rowBytes, kvHead * D];
     parallelOverDims(this.compute, this.traits.mixKernel, D, T * nq * D, args);
   }
 
@@ -146,7 +144,7 @@ export class BlockqCache implements KVCache {
       rows.keys.free();
       rows.values.free();
     }
-    this.mixScratch.free();
+    this.scratch.free();
     this.capacity = 0;
   }
 
