@@ -1,4 +1,5 @@
 import { Engine } from "../engine/Engine.js";
+import { Session } from "../engine/Session.js";
 import { weightBytesPerToken } from "../model/weights.js";
 import { measureCopyBandwidth } from "./bandwidth.js";
 import { emit, median } from "./timing.js";
@@ -16,17 +17,13 @@ export async function benchEngine(label: string, modelPath: string, tokenizerPat
     const prefill: number[] = [];
     const decode: number[] = [];
     for (let rep = 0; rep < 3; rep++) {
-      const cache = engine.createCache({ kind: "fp32" }, promptTokens + decodeTokens + 1);
+      const session = Session.open(engine, { kind: "fp32" }, promptTokens + decodeTokens + 1);
       const t0 = performance.now();
-      engine.model.forward(prompt, 0, cache, "last");
+      session.prefill(prompt);
       const t1 = performance.now();
-      const token = new Int32Array(1);
-      for (let i = 0; i < decodeTokens; i++) {
-        token[0] = 259 + ((i * 104729) % (vocabSize - 259));
-        engine.model.forward(token, promptTokens + i, cache, "last");
-      }
+      for (let i = 0; i < decodeTokens; i++) session.step(259 + ((i * 104729) % (vocabSize - 259)));
       const t2 = performance.now();
-      cache.dispose();
+      session.dispose();
       prefill.push(promptTokens / ((t1 - t0) / 1000));
       decode.push(decodeTokens / ((t2 - t1) / 1000));
     }

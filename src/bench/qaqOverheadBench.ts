@@ -1,4 +1,5 @@
 import { Engine } from "../engine/Engine.js";
+import { Session } from "../engine/Session.js";
 import { parseKvSpec } from "../cache/spec.js";
 import { QaqCache } from "../cache/qaq/QaqCache.js";
 import { cacheReport } from "../cache/cacheReport.js";
@@ -38,16 +39,16 @@ function decodeRun(engine: Engine, cache: KVCache, tokens: number): RunFigures {
   let bookkeepingAtTail = 0;
   let requantizedAtTail = 0;
   const qaq = cache instanceof QaqCache ? cache : undefined;
-  let logits = engine.model.forward(Int32Array.of(engine.tokenizer.bosId), 0, cache, "last");
-  const token = new Int32Array(1);
+  const session = new Session(engine, cache);
+  let logits = session.prefill(Int32Array.of(engine.tokenizer.bosId));
   for (let pos = 1; pos < tokens; pos++) {
     if (pos === tokens - tail && qaq) {
       bookkeepingAtTail = qaq.stats().bookkeepingMs;
       requantizedAtTail = qaq.stats().requantized;
     }
-    token[0] = argmax(logits);
+    const next = argmax(logits);
     const t0 = performance.now();
-    logits = engine.model.forward(token, pos, cache, "last");
+    logits = session.step(next);
     if (pos >= tokens - tail) stepTimes.push(performance.now() - t0);
   }
   const report = cacheReport(cache, engine.config);

@@ -1,9 +1,11 @@
 import { Engine } from "../engine/Engine.js";
-import { generate, type GenerationStats } from "../generate/generate.js";
-import type { SamplerConfig } from "../generate/sampler.js";
+import { Session } from "../engine/Session.js";
+import { generateOn, type GenerationStats } from "../generate/generate.js";
+import { Sampler, validateSampler, type SamplerConfig } from "../generate/sampler.js";
 import { parseKvSpec } from "../cache/spec.js";
 import { cacheReport } from "../cache/cacheReport.js";
-import { boolFlag, numberFlag, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
+import { boolFlag, numberFlag, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
+import { ConfigError, ContextOverflowError } from "../util/errors.js";
 import { DEFAULT_MODEL, DEFAULT_THREADS, DEFAULT_TOKENIZER } from "./defaults.js";
 import type { CliIo } from "./io.js";
 
@@ -11,7 +13,8 @@ export const GENERATE_FLAGS: FlagTable = {
   model: { kind: "string", help: "model file (GGUF or llama2.c .bin)", defaultText: "bundled stories260K" },
   tokenizer: { kind: "string", help: "llama2.c tok*.bin (needed for .bin models)" },
   prompt: { kind: "string", help: "text to continue", defaultText: '"" (start from BOS)' },
-  "max-tokens": { kind: "int", help: "tokens to generate at most", defaultText: "256" },
+  "max-tokens": { kind: "int", help: "tokens to generate at most; -1 = until end of text or a full context", defaultText: "256" },
+  ctx: { kind: "int", help: "context in tokens (prompt + generated), at most the model's", defaultText: "the model's context" },
   temperature: { kind: "number", help: "0 = greedy; > 0 samples", defaultText: "0" },
   "top-k": { kind: "int", help: "keep the k most likely tokens (0 = all)", defaultText: "0" },
   "top-p": { kind: "number", help: "nucleus: keep the smallest set reaching p", defaultText: "0.9" },
@@ -28,6 +31,15 @@ export async function loadEngineFromArgs(args: ParsedArgs): Promise<Engine> {
   return Engine.load(model ?? DEFAULT_MODEL, tokenizer, numberFlag(args, "threads", DEFAULT_THREADS));
 }
 
+/** --ctx: the positions a session may hold (cache capacity), checked against the model's context. */
+export function contextFromArgs(args: ParsedArgs, engine: Engine): number {
+  const ctx = numberFlag(args, "ctx", engine.config.seqLen);
+  if (!Number.isInteger(ctx) || ctx < 1 || ctx > engine.config.seqLen) {
+    throw new ConfigError("ctx", `an integer from 1 to the model's context ${engine.config.seqLen}`, ctx);
+  }
+  return ctx;
+}
+
 export function samplerFromArgs(args: ParsedArgs): SamplerConfig {
   const temperature = numberFlag(args, "temperature", 0);
   if (temperature === 0) return { kind: "greedy" };
@@ -42,17 +54,20 @@ export function samplerFromArgs(args: ParsedArgs): SamplerConfig {
 
 export async function generateCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const kv = parseKvSpec(stringFlag(args, "kv") ?? "fp32");
-  const sampler = samplerFromArgs(args);
-  const maxTokens = numberFlag(args, "max-tokens", 256);
+  const sampler = validateSampler(samplerFromArgs(args));
+  const maxTokens = tokenLimitFlag(args, "max-tokens", 256);
   const json = boolFlag(args, "json");
   const engine = await loadEngineFromArgs(args);
   try {
+    const ctx = contextFromArgs(args, engine);
     const prompt = engine.tokenizer.encode(stringFlag(args, "prompt") ?? "", true);
-    const cache = engine.createCache(kv);
+    if (prompt.length > ctx) throw new ContextOverflowError(prompt.length, ctx, "prompt");
+    const session = Session.open(engine, kv, ctx);
+    const cache = session.cache;
     const stats: { value?: GenerationStats } = {};
     const ids: number[] = [];
     let text = "";
-    for await (const token of generate(engine, cache, prompt, maxTokens, sampler, stats)) {
+    for await (const token of generateOn(session, prompt, maxTokens, new Sampler(sampler), stats)) {
       if (token.id >= 0) ids.push(token.id);
       text += token.text;
       if (!json) io.out(token.text);
@@ -77,7 +92,7 @@ export async function generateCommand(args: ParsedArgs, io: CliIo): Promise<void
           `KV cache ${cache.spec}: ${report.kv.hotBytes} bytes (${report.kv.bitsPerValue.toFixed(2)} bits/value)\n`,
       );
     }
-    cache.dispose();
+    session.dispose();
   } finally {
     engine.dispose();
   }

@@ -1,12 +1,14 @@
 import { writeFile } from "node:fs/promises";
 import { parseKvSpec } from "../cache/spec.js";
 import { QaqCache } from "../cache/qaq/QaqCache.js";
-import { generate, type GenerationStats } from "../generate/generate.js";
+import { Session } from "../engine/Session.js";
+import { generateOn, type GenerationStats } from "../generate/generate.js";
+import { Sampler, validateSampler } from "../generate/sampler.js";
 import { widthHeatmapSvg } from "../eval/widthHeatmap.js";
-import { numberFlag, requireString, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
-import { GENERATE_FLAGS, loadEngineFromArgs, samplerFromArgs } from "./generateCommand.js";
+import { requireString, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
+import { GENERATE_FLAGS, contextFromArgs, loadEngineFromArgs, samplerFromArgs } from "./generateCommand.js";
 import type { CliIo } from "./io.js";
-import { ConfigError } from "../util/errors.js";
+import { ConfigError, ContextOverflowError } from "../util/errors.js";
 
 export const KVMAP_FLAGS: FlagTable = {
   ...Object.fromEntries(Object.entries(GENERATE_FLAGS).filter(([name]) => name !== "json" && name !== "kv")),
@@ -19,13 +21,18 @@ export async function kvmapCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const prefix = requireString("kvmap", args, "out");
   const config = parseKvSpec(stringFlag(args, "kv") ?? "qaq");
   if (config.kind !== "qaq") throw new ConfigError("kv", "a qaq:... spec (kvmap shows QAQ's per-token widths)", config.kind);
+  const maxTokens = tokenLimitFlag(args, "max-tokens", 256);
+  const sampler = validateSampler(samplerFromArgs(args));
   const engine = await loadEngineFromArgs(args);
   try {
+    const ctx = contextFromArgs(args, engine);
     const prompt = engine.tokenizer.encode(stringFlag(args, "prompt") ?? "", true);
-    const cache = engine.createCache(config) as QaqCache;
+    if (prompt.length > ctx) throw new ContextOverflowError(prompt.length, ctx, "prompt");
+    const session = Session.open(engine, config, ctx);
+    const cache = session.cache as QaqCache;
     const stats: { value?: GenerationStats } = {};
     const ids = Array.from(prompt);
-    for await (const token of generate(engine, cache, prompt, numberFlag(args, "max-tokens", 256), samplerFromArgs(args), stats)) {
+    for await (const token of generateOn(session, prompt, maxTokens, new Sampler(sampler), stats)) {
       if (token.id >= 0) ids.push(token.id);
     }
     const map = cache.widthMap();
@@ -34,7 +41,7 @@ export async function kvmapCommand(args: ParsedArgs, io: CliIo): Promise<void> {
     await writeFile(`${prefix}.json`, JSON.stringify(report) + "\n");
     await writeFile(`${prefix}.svg`, widthHeatmapSvg(map, `QAQ widths: ${cache.spec}, ${cache.nextPos} cached tokens`));
     io.err(`wrote ${prefix}.json and ${prefix}.svg (${map.length} layers, ${cache.nextPos} cached tokens)\n`);
-    cache.dispose();
+    session.dispose();
   } finally {
     engine.dispose();
   }

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-import { parseArgs, helpText, type FlagTable, type ParsedArgs } from "./args.js";
+import { realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { checkPositionals, parseArgs, helpText, type FlagTable, type ParsedArgs } from "./args.js";
 import { processIo, type CliIo } from "./io.js";
 import { GENERATE_FLAGS, generateCommand } from "./generateCommand.js";
 import { PPL_FLAGS, pplCommand } from "./pplCommand.js";
@@ -16,18 +18,20 @@ interface Command {
   readonly usage: string;
   readonly summary: string;
   readonly flags: FlagTable;
+  /** positional arguments the command takes at most (more are an error) */
+  readonly positionals: number;
   readonly run: (args: ParsedArgs, io: CliIo) => Promise<void>;
 }
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  generate: { usage: "[flags]", summary: "Generate text (stdout) from a prompt; speed and cache bytes on stderr.", flags: GENERATE_FLAGS, run: generateCommand },
-  ppl: { usage: "--text FILE [flags]", summary: "Perplexity of a text file under a KV-cache setting.", flags: PPL_FLAGS, run: pplCommand },
-  inspect: { usage: "FILE", summary: "Metadata, tensor names, types and shapes of a model file.", flags: INSPECT_FLAGS, run: inspectCommand },
-  kvmap: { usage: "--out PREFIX [--kv qaq:...] [generate flags]", summary: "Generate with QAQ, then write per-token K/V widths (JSON + SVG heatmap).", flags: KVMAP_FLAGS, run: kvmapCommand },
-  convert: { usage: "IN.bin --tokenizer TOK.bin --out OUT.gguf [--type f32|f16|q8_0|q4_0]", summary: "Convert a llama2.c checkpoint to GGUF.", flags: CONVERT_FLAGS, run: convertCommand },
-  eval: { usage: "--task T [--data FILE] --kv SPEC [--protocol prompt|stream] [flags]", summary: "Score one KV-cache spec on one task against the fp32 cache.", flags: EVAL_FLAGS, run: evalCommand },
-  sweep: { usage: "--tasks T1,T2 --grid FILE --out results.jsonl [--shard i/n] [--resume]", summary: "Run a grid of KV-cache specs over tasks and both protocols (resumable).", flags: SWEEP_FLAGS, run: sweepCommand },
-  report: { usage: "RESULTS.jsonl... --out DIR", summary: "Markdown summary, Table 1 and figures (SVG) from sweep results.", flags: REPORT_FLAGS, run: reportCommand },
+  generate: { usage: "[flags]", summary: "Generate text (stdout) from a prompt; speed and cache bytes on stderr.", flags: GENERATE_FLAGS, positionals: 0, run: generateCommand },
+  ppl: { usage: "--text FILE [flags]", summary: "Perplexity of a text file under a KV-cache setting.", flags: PPL_FLAGS, positionals: 0, run: pplCommand },
+  inspect: { usage: "FILE", summary: "Metadata, tensor names, types and shapes of a model file.", flags: INSPECT_FLAGS, positionals: 1, run: inspectCommand },
+  kvmap: { usage: "--out PREFIX [--kv qaq:...] [generate flags]", summary: "Generate with QAQ, then write per-token K/V widths (JSON + SVG heatmap).", flags: KVMAP_FLAGS, positionals: 0, run: kvmapCommand },
+  convert: { usage: "IN.bin --tokenizer TOK.bin --out OUT.gguf [--type f32|f16|q8_0|q4_0]", summary: "Convert a llama2.c checkpoint to GGUF.", flags: CONVERT_FLAGS, positionals: 1, run: convertCommand },
+  eval: { usage: "--task T [--data FILE] --kv SPEC [--protocol prompt|stream] [flags]", summary: "Score one KV-cache spec on one task against the fp32 cache.", flags: EVAL_FLAGS, positionals: 0, run: evalCommand },
+  sweep: { usage: "--tasks T1,T2 --grid FILE --out results.jsonl [--shard i/n] [--resume]", summary: "Run a grid of KV-cache specs over tasks and both protocols (resumable).", flags: SWEEP_FLAGS, positionals: 0, run: sweepCommand },
+  report: { usage: "RESULTS.jsonl... --out DIR", summary: "Markdown summary, Table 1 and figures (SVG) from sweep results.", flags: REPORT_FLAGS, positionals: Infinity, run: reportCommand },
 };
 
 function usage(): string {
@@ -45,12 +49,16 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return name === undefined ? 2 : 0;
     }
     const command = COMMANDS[name];
-    if (!command) throw new UsageError(`unknown command "${name}"\n${usage()}`);
+    if (!command) {
+      const hint = name.startsWith("-") ? " (the command comes first: qaq generate -m model.gguf -p \"...\")" : "";
+      throw new UsageError(`unknown command "${name}"${hint}\n${usage()}`);
+    }
     const args = parseArgs(name, rest, command.flags);
     if (args.help) {
       io.out(helpText(name, command.usage, command.summary, command.flags) + "\n");
       return 0;
     }
+    checkPositionals(name, args, command.positionals);
     await command.run(args, io);
     return 0;
   } catch (error) {
@@ -65,8 +73,23 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/cli/main.js")) {
-  runCli(process.argv.slice(2), processIo).then((code) => {
-    process.exitCode = code;
-  });
+/** Runs the command line of this process and sets its exit code (the `qaq` bin, and `node dist/src/cli/main.js`). */
+export async function runProcess(): Promise<void> {
+  process.exitCode = await runCli(process.argv.slice(2), processIo);
 }
+
+/**
+ * Whether this file is the process's entry point. npm starts bins through a symlink (node_modules/.bin/qaq, a global
+ * bin folder, npx's cache), so argv[1] is compared after resolving links, as Node resolved them for import.meta.url.
+ */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return false;
+  try {
+    return realpathSync(entry) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) await runProcess();

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parseKvSpec } from "../cache/spec.js";
 import { encodeParagraphs, perplexity } from "../eval/perplexity.js";
-import { boolFlag, numberFlag, requireString, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
+import { boolFlag, numberFlag, requireString, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { DEFAULT_THREADS } from "./defaults.js";
 import { loadEngineFromArgs } from "./generateCommand.js";
 import type { CliIo } from "./io.js";
@@ -12,7 +12,7 @@ export const PPL_FLAGS: FlagTable = {
   tokenizer: { kind: "string", help: "llama2.c tok*.bin (needed for .bin models)" },
   text: { kind: "string", help: "text file to score (required)" },
   ctx: { kind: "int", help: "window length in tokens", defaultText: "the model's context" },
-  "max-tokens": { kind: "int", help: "score at most this many tokens of the file", defaultText: "all" },
+  "max-tokens": { kind: "int", help: "score at most this many tokens of the file (-1 = all)", defaultText: "all" },
   "bos-per-paragraph": { kind: "bool", help: "split on blank lines, BOS before each paragraph (the golden protocol)" },
   kv: { kind: "string", help: "KV-cache spec", defaultText: "fp32" },
   threads: { kind: "int", help: "threads", defaultText: String(DEFAULT_THREADS) },
@@ -22,6 +22,7 @@ export const PPL_FLAGS: FlagTable = {
 export async function pplCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const textPath = requireString("ppl", args, "text");
   const kvConfig = parseKvSpec(stringFlag(args, "kv") ?? "fp32");
+  const maxTokens = Math.min(tokenLimitFlag(args, "max-tokens", -1), Number.MAX_SAFE_INTEGER);
   let text: string;
   try {
     text = await readFile(textPath, "utf8");
@@ -34,7 +35,6 @@ export async function pplCommand(args: ParsedArgs, io: CliIo): Promise<void> {
     if (!Number.isInteger(ctx) || ctx < 1 || ctx > engine.config.seqLen) {
       throw new ConfigError("ctx", `an integer from 1 to the model's context ${engine.config.seqLen}`, ctx);
     }
-    const maxTokens = numberFlag(args, "max-tokens", Number.MAX_SAFE_INTEGER);
     const ids = boolFlag(args, "bos-per-paragraph")
       ? encodeParagraphs(engine, text, maxTokens)
       : engine.tokenizer.encode(text, true).subarray(0, maxTokens);

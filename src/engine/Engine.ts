@@ -14,7 +14,7 @@ import { FileFormatError } from "../util/errors.js";
 
 /**
  * A loaded model ready to run: compute context (wasm heap + threads), weights, scratch, tokenizer. Create caches
- * with `createCache` and run tokens through `model.forward`; `dispose` frees the threads.
+ * with `createCache` and run tokens through a `Session` (engine/Session.ts); `dispose` frees the threads.
  */
 export class Engine {
   private constructor(

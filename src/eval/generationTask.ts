@@ -23,16 +23,14 @@ type PreparedGeneration = Extract<PreparedTask, { kind: "generation" }>;
  * first token that differs from it (that token is still returned).
  */
 function greedyContinuation(engine: Engine, evalCache: EvalCache, prompt: Int32Array, maxTokens: number, expected?: readonly number[]): number[] {
-  const { model, tokenizer } = engine;
-  let logits = model.forward(prompt, 0, evalCache.cache, "last");
+  const { session } = evalCache;
+  let logits = session.prefill(prompt);
   const out: number[] = [];
-  const token = new Int32Array(1);
-  for (let pos = prompt.length; out.length < maxTokens; pos++) {
+  while (out.length < maxTokens) {
     const id = argmaxOf(logits);
     out.push(id);
-    if (id === tokenizer.eosId || (expected !== undefined && expected[out.length - 1] !== id) || out.length === maxTokens) break;
-    token[0] = id;
-    logits = model.forward(token, pos, evalCache.cache, "last");
+    if (id === engine.tokenizer.eosId || (expected !== undefined && expected[out.length - 1] !== id) || out.length === maxTokens) break;
+    logits = session.step(id);
   }
   return out;
 }

@@ -1,4 +1,5 @@
 import type { Engine } from "../engine/Engine.js";
+import { Session } from "../engine/Session.js";
 import type { KVCache } from "../cache/KVCache.js";
 import { cacheReport, type CacheReport } from "../cache/cacheReport.js";
 
@@ -36,13 +37,14 @@ export function encodeParagraphs(engine: Engine, text: string, maxTokens: number
  * Scores `ids` in windows of ctx+1 tokens with `cache` (reset before each window).
  */
 export function perplexity(engine: Engine, cache: KVCache, ids: Int32Array, ctx: number): PerplexityResult {
+  const session = new Session(engine, cache);
   const nlls: number[] = [];
   let windows = 0;
   let peak: CacheReport | undefined;
   for (let start = 0; start + 1 < ids.length; start += ctx) {
     const window = ids.subarray(start, Math.min(ids.length, start + ctx + 1));
-    cache.reset();
-    scoreWindow(engine, cache, window, nlls);
+    session.reset();
+    scoreWindow(session, window, nlls);
     if (!peak || cache.nextPos > peak.tokens) peak = cacheReport(cache, engine.config);
     windows++;
   }
@@ -52,18 +54,13 @@ export function perplexity(engine: Engine, cache: KVCache, ids: Int32Array, ctx:
   return { ppl: Math.exp(mean), meanNll: mean, stderr: Math.sqrt(variance / n), tokens: ids.length, scored: n, ctx, windows, cache: peak! };
 }
 
-/** Appends -log p(window[i+1] | window[..i]) for every i to `nlls`; runs in blocks so logits never exceed one block. */
-function scoreWindow(engine: Engine, cache: KVCache, window: Int32Array, nlls: number[]): void {
-  const vocab = engine.config.vocabSize;
+/** Tokens per forward call when scoring: the logits of a call ([block, vocab]) stay one block's worth. */
+const SCORE_BLOCK = 64;
+
+/** Appends -log p(window[i+1] | window[..i]) for every i to `nlls`, in forward calls of SCORE_BLOCK tokens. */
+function scoreWindow(session: Session, window: Int32Array, nlls: number[]): void {
   const inputs = window.subarray(0, window.length - 1);
-  const block = 64;
-  for (let start = 0; start < inputs.length; start += block) {
-    const chunk = inputs.subarray(start, Math.min(inputs.length, start + block));
-    const logits = engine.model.forward(chunk, start, cache, "all");
-    for (let i = 0; i < chunk.length; i++) {
-      nlls.push(negLogSoftmax(logits.subarray(i * vocab, (i + 1) * vocab), window[start + i + 1]!));
-    }
-  }
+  session.score(inputs, SCORE_BLOCK, (i, logits) => nlls.push(negLogSoftmax(logits, window[i + 1]!)));
 }
 
 /** -log softmax(logits)[target], computed in float64 with the max subtracted. */

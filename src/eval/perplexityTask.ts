@@ -49,21 +49,18 @@ function windowsOf(prepared: PreparedPerplexity): Window[] {
 type Feeding = { readonly kind: "whole" } | { readonly kind: "prompt"; readonly promptTokens: number } | { readonly kind: "stepwise" };
 
 /** Calls onRow(i, logits) for each predicted position i of the window, in order. */
-function scoreWindow(engine: Engine, evalCache: EvalCache, window: Window, feeding: Feeding, onRow: (i: number, logits: Float32Array) => void): void {
-  const { model } = engine;
-  const vocab = engine.config.vocabSize;
+function scoreWindow(evalCache: EvalCache, window: Window, feeding: Feeding, onRow: (i: number, logits: Float32Array) => void): void {
+  const { session } = evalCache;
   const inputs = window.tokens.subarray(0, window.tokens.length - 1);
   if (feeding.kind === "stepwise") {
-    for (let i = 0; i < inputs.length; i++) onRow(i, model.forward(inputs.subarray(i, i + 1), i, evalCache.cache, "last"));
+    for (let i = 0; i < inputs.length; i++) onRow(i, session.step(inputs[i]!));
     return;
   }
   const prompt = feeding.kind === "prompt" ? Math.min(feeding.promptTokens, inputs.length) : 0;
-  if (prompt > 0) onRow(prompt - 1, model.forward(inputs.subarray(0, prompt), 0, evalCache.cache, "last"));
-  if (prompt < inputs.length) {
-    // logits: [inputs.length - prompt, vocab]
-    const logits = model.forward(inputs.subarray(prompt), prompt, evalCache.cache, "all");
-    for (let i = prompt; i < inputs.length; i++) onRow(i, logits.subarray((i - prompt) * vocab, (i - prompt + 1) * vocab));
-  }
+  if (prompt > 0) onRow(prompt - 1, session.prefill(inputs.subarray(0, prompt)));
+  // the rest in one forward call, every position's logits
+  const rest = inputs.subarray(prompt);
+  if (rest.length > 0) session.score(rest, rest.length, (i, logits) => onRow(prompt + i, logits));
 }
 
 export function perplexityReference(engine: Engine, prepared: PreparedPerplexity, sink: RowSink): ReferenceDetail {
@@ -72,7 +69,7 @@ export function perplexityReference(engine: Engine, prepared: PreparedPerplexity
   for (const window of windowsOf(prepared)) {
     const evalCache = createEvalCache(engine, { kind: "fp32" }, "stream");
     try {
-      scoreWindow(engine, evalCache, window, { kind: "whole" }, (i, logits) => {
+      scoreWindow(evalCache, window, { kind: "whole" }, (i, logits) => {
         logSoftmaxInto(logits, logProbs);
         sink.write(logProbs);
         nll.push(-logProbs[window.tokens[i + 1]!]!);
@@ -102,7 +99,7 @@ export function runPerplexity(
   for (const window of windows) {
     const evalCache = createEvalCache(engine, config, protocol);
     try {
-      scoreWindow(engine, evalCache, window, feeding, (i, logits) => {
+      scoreWindow(evalCache, window, feeding, (i, logits) => {
         const row = window.firstRow + i;
         divergence.add(reference.row(row), logits);
         nll.push(negLogSoftmax(logits, window.tokens[i + 1]!));

@@ -1,5 +1,6 @@
 import type { Engine } from "../engine/Engine.js";
 import type { KVCache } from "../cache/KVCache.js";
+import { Session } from "../engine/Session.js";
 import { Sampler, type SamplerConfig } from "./sampler.js";
 import { ContextOverflowError } from "../util/errors.js";
 
@@ -14,13 +15,20 @@ export interface GenerationStats {
   readonly generatedTokens: number;
   readonly prefillSeconds: number;
   readonly decodeSeconds: number;
-  readonly stoppedBy: "eos" | "max-tokens" | "context";
+  readonly stoppedBy: "eos" | "max-tokens" | "context" | "aborted";
+}
+
+export interface GenerateOptions {
+  /** stops generation between two tokens (stoppedBy "aborted"); the tokens so far stay in the session */
+  readonly signal?: AbortSignal;
+  /** ids that end generation besides the tokenizer's EOS (a chat template's end-of-turn token) */
+  readonly stopIds?: readonly number[];
 }
 
 /**
  * Generates up to `maxTokens` tokens after `promptIds` (which should start with BOS), streaming each token as it is
- * produced. Stops at EOS, at the token limit or when the context is full. The returned stats are filled in when the
- * iterator finishes.
+ * produced. Stops at EOS, at the token limit (Infinity: none) or when the context is full. The returned stats are
+ * filled in when the iterator finishes. The cache ends holding the prompt and every generated token but the last.
  */
 export async function* generate(
   engine: Engine,
@@ -29,42 +37,68 @@ export async function* generate(
   maxTokens: number,
   sampler: SamplerConfig,
   stats: { value?: GenerationStats },
+  options: GenerateOptions = {},
 ): AsyncGenerator<GeneratedToken> {
-  const { seqLen } = engine.config;
   if (promptIds.length === 0) throw new RangeError("the prompt must hold at least one token (BOS)");
-  if (promptIds.length > seqLen) throw new ContextOverflowError(promptIds.length, seqLen, "prompt");
-  const choose = new Sampler(sampler);
-  const decoder = engine.tokenizer.createStreamDecoder();
+  if (promptIds.length > engine.config.seqLen) throw new ContextOverflowError(promptIds.length, engine.config.seqLen, "prompt");
+  yield* generateOn(new Session(engine, cache), promptIds, maxTokens, new Sampler(sampler), stats, options);
+}
+
+/**
+ * The generation loop on a session that may already hold a conversation: `newIds` are fed in one forward call at
+ * the session's position (only what the session does not hold yet), then tokens are sampled and fed one by one.
+ * The last sampled token is not fed (nothing asks for its logits); a caller that continues feeds it with what
+ * follows it. `sampler` is passed as an instance so its random state carries from one call to the next.
+ */
+export async function* generateOn(
+  session: Session,
+  newIds: Int32Array,
+  maxTokens: number,
+  sampler: Sampler,
+  stats: { value?: GenerationStats },
+  options: GenerateOptions = {},
+): AsyncGenerator<GeneratedToken> {
+  const { tokenizer } = session.engine;
+  if (newIds.length === 0) throw new RangeError("generation needs at least one new token to feed");
+  if (newIds.length > session.remaining) throw new ContextOverflowError(session.position + newIds.length, session.capacity, "prompt");
+  const stops = new Set([tokenizer.eosId, ...(options.stopIds ?? [])]);
+  const decoder = tokenizer.createStreamDecoder();
   // the decoder drops a leading space right after BOS; BOS itself decodes to "", so priming with it is exact
-  if (promptIds[promptIds.length - 1] === engine.tokenizer.bosId) decoder.push(engine.tokenizer.bosId);
+  if (newIds[newIds.length - 1] === tokenizer.bosId) decoder.push(tokenizer.bosId);
   const t0 = performance.now();
-  let logits = engine.model.forward(promptIds, 0, cache, "last");
+  let logits = session.prefill(newIds);
   const t1 = performance.now();
-  let pos = promptIds.length;
   let generated = 0;
   let stoppedBy: GenerationStats["stoppedBy"] = "max-tokens";
-  const token = new Int32Array(1);
-  for (; generated < maxTokens; ) {
-    const id = choose.sample(logits);
-    if (id === engine.tokenizer.eosId) {
+  while (generated < maxTokens) {
+    if (options.signal?.aborted) {
+      stoppedBy = "aborted";
+      break;
+    }
+    const id = sampler.sample(logits);
+    if (stops.has(id)) {
       stoppedBy = "eos";
       break;
     }
     generated++;
     yield { id, text: decoder.push(id) };
     if (generated >= maxTokens) break;
-    if (pos >= seqLen) {
+    if (session.remaining === 0) {
       stoppedBy = "context";
       break;
     }
-    token[0] = id;
-    logits = engine.model.forward(token, pos, cache, "last");
-    pos++;
+    // with a signal to watch, let the event loop run (a Ctrl-C handler, a timer) between two steps
+    if (options.signal) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (options.signal?.aborted) {
+      stoppedBy = "aborted";
+      break;
+    }
+    logits = session.step(id);
   }
   const tail = decoder.flush();
   if (tail) yield { id: -1, text: tail };
   stats.value = {
-    promptTokens: promptIds.length,
+    promptTokens: newIds.length,
     generatedTokens: generated,
     prefillSeconds: (t1 - t0) / 1000,
     decodeSeconds: (performance.now() - t1) / 1000,

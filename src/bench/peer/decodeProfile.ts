@@ -2,6 +2,7 @@ import { Session } from "node:inspector/promises";
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Engine } from "../../engine/Engine.js";
+import { Session as EngineSession } from "../../engine/Session.js";
 import { parseKvSpec } from "../../cache/spec.js";
 import { UsageError } from "../../util/errors.js";
 import { emit } from "../timing.js";
@@ -44,19 +45,10 @@ async function main(): Promise<void> {
     const cache = engine.createCache(parseKvSpec(spec!), context + WARMUP_STEPS + steps);
     // the context is a real prefill (blocks of FILL_CHUNK tokens), so caches that keep statistics of the attention
     // (QAQ's window, H2O's scores) see it as they do in the peer sweep
-    const block = new Int32Array(FILL_CHUNK);
-    for (let pos = 0; pos < context; pos += FILL_CHUNK) {
-      const n = Math.min(FILL_CHUNK, context - pos);
-      for (let j = 0; j < n; j++) block[j] = decodeToken(pos + j, vocabSize);
-      engine.model.forward(block.subarray(0, n), pos, cache, "last");
-    }
+    const run = new EngineSession(engine, cache);
+    run.prefill(Int32Array.from({ length: context }, (_, j) => decodeToken(j, vocabSize)), FILL_CHUNK);
 
-    const token = new Int32Array(1);
-    let pos = context;
-    const step = (i: number): void => {
-      token[0] = decodeToken(i, vocabSize);
-      engine.model.forward(token, pos++, cache, "last");
-    };
+    const step = (i: number): void => void run.step(decodeToken(i, vocabSize));
     for (let i = 0; i < WARMUP_STEPS; i++) step(i);
     const session = new Session();
     session.connect();

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Engine } from "../../engine/Engine.js";
+import { Session } from "../../engine/Session.js";
 import { parseKvSpec } from "../../cache/spec.js";
 import { cacheReport } from "../../cache/cacheReport.js";
 import { argmax } from "../../generate/sampler.js";
@@ -14,10 +15,14 @@ export async function measureOurEngine(job: OurJob): Promise<JobMeasurement> {
   try {
     const cache = engine.createCache(parseKvSpec(job.cache), sweepCapacity(job.sweep));
     try {
+      const ours = new Session(engine, cache);
       const session: SessionUnderTest = {
         vocabSize: engine.config.vocabSize,
-        reset: async () => cache.reset(),
-        feed: async (tokens, pos) => argmax(engine.model.forward(tokens, pos, cache, "last")),
+        reset: async () => ours.reset(),
+        feed: async (tokens, pos) => {
+          if (pos !== ours.position) throw new Error(`peer sweep: fed at position ${pos}, the session is at ${ours.position}`);
+          return argmax(ours.prefill(tokens));
+        },
         kvBytes: () => cacheReport(cache, engine.config).hotBytes,
         evalCounters: async () => null,
       };

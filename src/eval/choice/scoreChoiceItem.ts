@@ -23,15 +23,13 @@ export function scoreChoiceItem(
   onPosition: (logits: Float32Array) => void,
   meter: CacheMeter | undefined,
 ): Float64Array[] {
-  const { model } = engine;
-  const vocab = engine.config.vocabSize;
-  const cache = evalCache.cache;
+  const { session, cache } = evalCache;
   const contextLength = item.context.length;
   const prefill = (): Float32Array => {
-    cache.reset();
+    session.reset();
     // one forward call: under the prompt protocol the whole context is the prompt; copied, as the next call
     // overwrites the view
-    return Float32Array.from(model.forward(item.context, 0, cache, "last"));
+    return Float32Array.from(session.prefill(item.context));
   };
   let contextLogits = prefill();
   return item.continuations.map((tokens, choice) => {
@@ -40,16 +38,15 @@ export function scoreChoiceItem(
     onPosition(contextLogits);
     logliks[0] = -negLogSoftmax(contextLogits, tokens[0]!);
     if (tokens.length > 1) {
-      // logits: [tokens.length - 1, vocab]; row i predicts token i + 1
-      const logits = model.forward(tokens.subarray(0, tokens.length - 1), contextLength, cache, "all");
-      for (let i = 1; i < tokens.length; i++) {
-        const row = logits.subarray((i - 1) * vocab, i * vocab);
+      // one forward call over the choice but its last token; row i predicts token i + 1
+      const inputs = tokens.subarray(0, tokens.length - 1);
+      session.score(inputs, inputs.length, (i, row) => {
         onPosition(row);
-        logliks[i] = -negLogSoftmax(row, tokens[i]!);
-      }
+        logliks[i + 1] = -negLogSoftmax(row, tokens[i + 1]!);
+      });
     }
     meter?.sample(cache);
-    if (evalCache.exactRollback) cache.truncate(contextLength);
+    if (evalCache.exactRollback) session.rollBack(contextLength);
     return logliks;
   });
 }

@@ -11,7 +11,9 @@
 import { PromptCompressionCache } from "../../cache/PromptCompressionCache.js";
 import type { KVCache } from "../../cache/KVCache.js";
 import type { KVCacheConfig } from "../../cache/spec.js";
+import { rollsBackExactly } from "../../cache/rollback.js";
 import type { Engine } from "../../engine/Engine.js";
+import { Session } from "../../engine/Session.js";
 import { ConfigError, UsageError } from "../../util/errors.js";
 
 export type EvalProtocol = "prompt" | "stream";
@@ -47,6 +49,8 @@ export function configForProtocol(config: KVCacheConfig, protocol: EvalProtocol)
 /** A cache set up for one protocol, with what the scoring loops need to know about it. */
 export interface EvalCache {
   readonly cache: KVCache;
+  /** the session the scoring loops feed tokens through (on `cache`) */
+  readonly session: Session;
   /**
    * whether truncate(n) brings the cache back exactly to its state after n positions: false for eviction (evicted
    * tokens are gone) and for streaming QAQ (widths re-planned with the attention of the rolled-back tokens); such
@@ -60,23 +64,13 @@ export function createEvalCache(engine: Engine, config: KVCacheConfig, protocol:
   const run = configForProtocol(config, protocol);
   const base = engine.createCache(run);
   const cache = protocol === "prompt" && run.kind !== "qaq" ? new PromptCompressionCache(engine.compute, cacheShapeOf(engine), base) : base;
+  const exactRollback = rollsBackExactly(run);
   return {
     cache,
-    exactRollback: rollsBackExactly(run),
+    session: new Session(engine, cache, { exactRollback }),
+    exactRollback,
     dispose: () => cache.dispose(),
   };
-}
-
-function rollsBackExactly(config: KVCacheConfig): boolean {
-  switch (config.kind) {
-    case "h2o":
-    case "streaming":
-      return false;
-    case "qaq":
-      return config.mode === "prompt";
-    default:
-      return true;
-  }
 }
 
 function cacheShapeOf(engine: Engine) {
