@@ -2,6 +2,8 @@
 export interface CliIo {
   out(text: string): void;
   err(text: string): void;
+  /** where interactive commands (qaq chat) read lines from; default process.stdin */
+  readonly input?: NodeJS.ReadableStream;
 }
 
 export const processIo: CliIo = {

@@ -11,6 +11,7 @@ import { EVAL_FLAGS, evalCommand } from "./evalCommand.js";
 import { SWEEP_FLAGS, sweepCommand } from "./sweepCommand.js";
 import { REPORT_FLAGS, reportCommand } from "./reportCommand.js";
 import { KVMAP_FLAGS, kvmapCommand } from "./kvmapCommand.js";
+import { CHAT_FLAGS, CHAT_SUMMARY, CHAT_USAGE, chatCommand } from "./chatCommand.js";
 import { QaqError, UsageError } from "../util/errors.js";
 
 /** The `qaq` command table: one entry per command, each implemented in its own file. */
@@ -25,6 +26,7 @@ interface Command {
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   generate: { usage: "[flags]", summary: "Generate text (stdout) from a prompt; speed and cache bytes on stderr.", flags: GENERATE_FLAGS, positionals: 0, run: generateCommand },
+  chat: { usage: CHAT_USAGE, summary: CHAT_SUMMARY, flags: CHAT_FLAGS, positionals: 0, run: chatCommand },
   ppl: { usage: "--text FILE [flags]", summary: "Perplexity of a text file under a KV-cache setting.", flags: PPL_FLAGS, positionals: 0, run: pplCommand },
   inspect: { usage: "FILE", summary: "Metadata, tensor names, types and shapes of a model file.", flags: INSPECT_FLAGS, positionals: 1, run: inspectCommand },
   kvmap: { usage: "--out PREFIX [--kv qaq:...] [generate flags]", summary: "Generate with QAQ, then write per-token K/V widths (JSON + SVG heatmap).", flags: KVMAP_FLAGS, positionals: 0, run: kvmapCommand },

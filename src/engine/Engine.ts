@@ -11,6 +11,7 @@ import type { KVCache } from "../cache/KVCache.js";
 import { createCache } from "../cache/createCache.js";
 import type { KVCacheConfig } from "../cache/spec.js";
 import { FileFormatError } from "../util/errors.js";
+import { metadataString } from "../format/gguf/ggufMetadata.js";
 
 /**
  * A loaded model ready to run: compute context (wasm heap + threads), weights, scratch, tokenizer. Create caches
@@ -25,6 +26,8 @@ export class Engine {
     readonly model: LlamaModel,
     private readonly weights: Weights,
     private readonly state: ForwardState,
+    /** the model's Jinja chat template (GGUF tokenizer.chat_template), if the file has one */
+    readonly chatTemplate: string | undefined,
   ) {}
 
   /**
@@ -44,7 +47,8 @@ export class Engine {
       const weights = loadWeights(compute, file, fileRegion!);
       const state = createForwardState(compute, file.config);
       const model = new LlamaModel(file.config, compute, weights, state);
-      return new Engine(modelPath, file.config, tokenizer, compute, model, weights, state);
+      const chatTemplate = metadataString(file.metadata, "tokenizer.chat_template", file.path);
+      return new Engine(modelPath, file.config, tokenizer, compute, model, weights, state, chatTemplate);
     } catch (error) {
       compute.dispose();
       throw error;
