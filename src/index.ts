@@ -1,10 +1,14 @@
 /** Public API of qaq-kv: re-exports only. */
 export { Engine } from "./engine/Engine.js";
-export { generate, type GeneratedToken, type GenerationStats } from "./generate/generate.js";
+export { Session, commonPrefixLength, type SessionOptions } from "./engine/Session.js";
+export { generate, generateOn, type GeneratedToken, type GenerationStats, type GenerateOptions } from "./generate/generate.js";
+export { ChatSession, type ChatOptions, type ChatTurn } from "./chat/ChatSession.js";
+export { ChatTemplate, ChatTemplateError, PLAIN_CHAT_TEMPLATE, type ChatMessage, type ChatRole, type RenderOptions } from "./chat/chatTemplate.js";
 export { Sampler, argmax, type SamplerConfig } from "./generate/sampler.js";
 export { perplexity, encodeParagraphs, negLogSoftmax, type PerplexityResult } from "./eval/perplexity.js";
 export type { KVCache, CacheBytes, CacheShape, QueryBlock } from "./cache/KVCache.js";
 export { parseKvSpec, formatKvSpec, type KVCacheConfig } from "./cache/spec.js";
+export { rollsBackExactly } from "./cache/rollback.js";
 export { cacheReport, type CacheReport } from "./cache/cacheReport.js";
 export { loadModelFile, type ModelFile } from "./format/modelFile.js";
 export type { ModelConfig } from "./model/config.js";

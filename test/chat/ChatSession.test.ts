@@ -1,4 +1,7 @@
 import { test, before, after } from "node:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
 import { Engine } from "../../src/engine/Engine.js";
 import { Session, commonPrefixLength } from "../../src/engine/Session.js";
@@ -8,7 +11,9 @@ import { generateOn, type GenerationStats } from "../../src/generate/generate.js
 import { Sampler } from "../../src/generate/sampler.js";
 import { parseKvSpec } from "../../src/cache/spec.js";
 import { ContextOverflowError } from "../../src/util/errors.js";
-import { BUNDLED_MODEL, BUNDLED_TOKENIZER } from "../support/paths.js";
+import { parseGguf } from "../../src/format/gguf/parseGguf.js";
+import { encodeGguf } from "../../src/format/gguf/writeGguf.js";
+import { BUNDLED_MODEL, BUNDLED_TOKENIZER, SHARED_GGUF, SKIP_SHARED } from "../support/paths.js";
 
 /** ChatSession on stories260K (no chat template: the plain-text format), greedy, so every reply is reproducible. */
 let engine: Engine;
@@ -124,4 +129,31 @@ test("/reset forgets the conversation but the system message; a turn that cannot
   assert.equal(chat.messages.length, 1);
   assert.ok(chat.lastTurn === undefined);
   chat.dispose();
+});
+
+test("a GGUF's tokenizer.chat_template is the one a chat uses (stories260K.f32.gguf with a template added)", { skip: SKIP_SHARED }, async () => {
+  const gguf = parseGguf(readFileSync(SHARED_GGUF), SHARED_GGUF);
+  const template = "{% for m in messages %}{{ '[' + m.role + '] ' + m.content + '\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '[assistant]' }}{% endif %}";
+  const metadata = [...gguf.metadata].map(([key, value]) => ({ key, value }));
+  metadata.push({ key: "tokenizer.chat_template", value: { type: "string", value: template } });
+  const dir = mkdtempSync(join(tmpdir(), "qaq-chat-"));
+  const path = join(dir, "templated.gguf");
+  try {
+    writeFileSync(path, encodeGguf(metadata, gguf.tensors));
+    const templated = await Engine.load(path, undefined, 1);
+    try {
+      assert.equal(templated.chatTemplate, template);
+      const chat = new ChatSession(templated, { system: "Stories.", maxTokens: 4 });
+      assert.equal(chat.template.isPlain, false);
+      assert.equal(chat.template.source, path);
+      assert.equal(chat.render([{ role: "user", content: "Hi" }]), "[system] Stories.\n[user] Hi\n[assistant]");
+      await reply(chat, "Hi");
+      assert.equal(chat.lastTurn!.promptTokens, templated.tokenizer.encode("[system] Stories.\n[user] Hi\n[assistant]", true).length);
+      chat.dispose();
+    } finally {
+      templated.dispose();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
