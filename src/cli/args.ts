@@ -97,7 +97,7 @@ export function helpText(command: string, usage: string, summary: string, table:
     const def = spec.defaultText ? ` (default ${spec.defaultText})` : "";
     const aliases = aliasesOf(name);
     const also = aliases.length > 0 ? ` [also ${aliases.join(", ")}]` : "";
-    lines.push(`  --${name}${value}`.padEnd(28) + spec.help + def + also);
+    lines.push(`  --${name}${value} `.padEnd(28) + spec.help + def + also);
   }
   lines.push("  --help, -h".padEnd(28) + "this text");
   return lines.join("\n");

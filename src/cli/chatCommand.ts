@@ -19,9 +19,11 @@ export const CHAT_FLAGS: FlagTable = {
 };
 
 export const CHAT_USAGE = "[--model F] [--system TEXT] [--kv SPEC] [generate flags]";
-export const CHAT_SUMMARY =
-  "Chat on stdin/stdout with the model's own chat template; the KV cache is kept between turns (/reset clears the " +
-  "conversation, /exit or end of input leaves). Per turn, tokens and measured cache bytes go to stderr.";
+export const CHAT_SUMMARY = "Chat with the model's own chat template; the KV cache is kept between turns.";
+export const CHAT_NOTES =
+  "Reads lines from stdin (a terminal or a pipe; a line ending in \\ continues), streams each reply to stdout, then " +
+  "prints the turn's tokens (reused from the cache, prefilled, generated) and the cache's measured bytes to stderr. " +
+  "/reset clears the conversation, /exit or the end of input leaves; Ctrl-C stops a reply.";
 
 /**
  * `qaq chat`: reads the user's lines (a line ending in "\" continues on the next), streams each reply to stdout and

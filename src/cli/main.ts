@@ -11,7 +11,7 @@ import { EVAL_FLAGS, evalCommand } from "./evalCommand.js";
 import { SWEEP_FLAGS, sweepCommand } from "./sweepCommand.js";
 import { REPORT_FLAGS, reportCommand } from "./reportCommand.js";
 import { KVMAP_FLAGS, kvmapCommand } from "./kvmapCommand.js";
-import { CHAT_FLAGS, CHAT_SUMMARY, CHAT_USAGE, chatCommand } from "./chatCommand.js";
+import { CHAT_FLAGS, CHAT_NOTES, CHAT_SUMMARY, CHAT_USAGE, chatCommand } from "./chatCommand.js";
 import { QaqError, UsageError } from "../util/errors.js";
 
 /** The `qaq` command table: one entry per command, each implemented in its own file. */
@@ -22,11 +22,13 @@ interface Command {
   /** positional arguments the command takes at most (more are an error) */
   readonly positionals: number;
   readonly run: (args: ParsedArgs, io: CliIo) => Promise<void>;
+  /** printed after the flags by --help */
+  readonly notes?: string;
 }
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   generate: { usage: "[flags]", summary: "Generate text (stdout) from a prompt; speed and cache bytes on stderr.", flags: GENERATE_FLAGS, positionals: 0, run: generateCommand },
-  chat: { usage: CHAT_USAGE, summary: CHAT_SUMMARY, flags: CHAT_FLAGS, positionals: 0, run: chatCommand },
+  chat: { usage: CHAT_USAGE, summary: CHAT_SUMMARY, flags: CHAT_FLAGS, positionals: 0, run: chatCommand, notes: CHAT_NOTES },
   ppl: { usage: "--text FILE [flags]", summary: "Perplexity of a text file under a KV-cache setting.", flags: PPL_FLAGS, positionals: 0, run: pplCommand },
   inspect: { usage: "FILE", summary: "Metadata, tensor names, types and shapes of a model file.", flags: INSPECT_FLAGS, positionals: 1, run: inspectCommand },
   kvmap: { usage: "--out PREFIX [--kv qaq:...] [generate flags]", summary: "Generate with QAQ, then write per-token K/V widths (JSON + SVG heatmap).", flags: KVMAP_FLAGS, positionals: 0, run: kvmapCommand },
@@ -57,7 +59,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const args = parseArgs(name, rest, command.flags);
     if (args.help) {
-      io.out(helpText(name, command.usage, command.summary, command.flags) + "\n");
+      io.out(helpText(name, command.usage, command.summary, command.flags) + (command.notes ? `\n\n${command.notes}` : "") + "\n");
       return 0;
     }
     checkPositionals(name, args, command.positionals);
