@@ -17,6 +17,7 @@
  * ggml-order shapes [cols, rows]; the data are views into the file's bytes. The format has no magic, so the exact
  * file size the header implies is what tells a checkpoint from a truncated or foreign file.
  */
+import { PLAIN_LLAMA } from "../model/architectures/llama.js";
 import { validateModelConfig, type ModelConfig } from "../model/config.js";
 import { FileFormatError } from "../util/errors.js";
 import { TENSOR_NAMES, type TensorView } from "./tensor.js";
@@ -64,6 +65,7 @@ export function parseLlama2cCheckpoint(bytes: Uint8Array, file: string): Llama2c
       seqLen,
       ropeTheta: LLAMA2C_ROPE_THETA,
       normEps: LLAMA2C_NORM_EPS,
+      arch: PLAIN_LLAMA,
     },
     file,
   );

@@ -2,7 +2,7 @@
  * The tensors a LLaMA model consists of, with their ggml-order shapes ([cols, rows] for a matrix of `rows` outputs),
  * the check that a model file holds all of them with those shapes, and the type each is written in.
  */
-import type { ModelConfig } from "../model/config.js";
+import { queryDim, type ModelConfig } from "../model/config.js";
 import { FileFormatError } from "../util/errors.js";
 import { GGML_TYPES } from "./gguf/ggmlTypes.js";
 import { TENSOR_NAMES, type TensorType, type TensorView } from "./tensor.js";
@@ -15,23 +15,38 @@ export interface LlamaTensorShape {
 
 /**
  * Every tensor of the model in the order llama.cpp's llama2.c converter writes them (embedding, final norm, classifier,
- * then the blocks); `output.weight` only for an untied classifier.
+ * then the blocks); `output.weight` only for an untied classifier. The architecture's options add rope_freqs, the
+ * q/k/v biases and the per-head q/k norms.
  */
 export function llamaTensorShapes(config: ModelConfig, tiedClassifier: boolean): LlamaTensorShape[] {
-  const { dim, hiddenDim, nLayers, vocabSize, nKvHeads, headDim } = config;
+  const { dim, hiddenDim, nLayers, vocabSize, nKvHeads, headDim, arch } = config;
   const kvDim = nKvHeads * headDim;
+  const qDim = queryDim(config);
   const shapes: LlamaTensorShape[] = [
     { name: TENSOR_NAMES.tokenEmbedding, shape: [dim, vocabSize] },
     { name: TENSOR_NAMES.outputNorm, shape: [dim] },
   ];
   if (!tiedClassifier) shapes.push({ name: TENSOR_NAMES.output, shape: [dim, vocabSize] });
+  if (arch.ropeFreqFactors !== undefined) shapes.push({ name: TENSOR_NAMES.ropeFreqs, shape: [headDim / 2] });
   for (let layer = 0; layer < nLayers; layer++) {
     shapes.push(
       { name: TENSOR_NAMES.attnNorm(layer), shape: [dim] },
-      { name: TENSOR_NAMES.wq(layer), shape: [dim, dim] },
+      { name: TENSOR_NAMES.wq(layer), shape: [dim, qDim] },
       { name: TENSOR_NAMES.wk(layer), shape: [dim, kvDim] },
       { name: TENSOR_NAMES.wv(layer), shape: [dim, kvDim] },
-      { name: TENSOR_NAMES.wo(layer), shape: [dim, dim] },
+    );
+    if (arch.qkvBias) {
+      shapes.push(
+        { name: TENSOR_NAMES.qBias(layer), shape: [qDim] },
+        { name: TENSOR_NAMES.kBias(layer), shape: [kvDim] },
+        { name: TENSOR_NAMES.vBias(layer), shape: [kvDim] },
+      );
+    }
+    if (arch.qkNorm) {
+      shapes.push({ name: TENSOR_NAMES.qNorm(layer), shape: [headDim] }, { name: TENSOR_NAMES.kNorm(layer), shape: [headDim] });
+    }
+    shapes.push(
+      { name: TENSOR_NAMES.wo(layer), shape: [qDim, dim] },
       { name: TENSOR_NAMES.ffnNorm(layer), shape: [dim] },
       { name: TENSOR_NAMES.ffnGate(layer), shape: [dim, hiddenDim] },
       { name: TENSOR_NAMES.ffnDown(layer), shape: [hiddenDim, dim] },

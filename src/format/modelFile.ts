@@ -6,7 +6,8 @@
 import type { ModelConfig } from "../model/config.js";
 import { FileFormatError } from "../util/errors.js";
 import type { GgufValue } from "./gguf/ggufValue.js";
-import { ggufVocabulary, llamaConfigFromGguf, requireLlamaArchitecture, type GgufVocabulary } from "./gguf/llamaFromGguf.js";
+import { ggufVocabulary, type GgufVocabulary } from "./gguf/llamaFromGguf.js";
+import { modelConfigFromGguf } from "./gguf/ggufModelConfig.js";
 import { hasGgufMagic, parseGguf } from "./gguf/parseGguf.js";
 import { parseLlama2cCheckpoint } from "./llama2c.js";
 import { checkLlamaTensors } from "./llamaTensors.js";
@@ -45,10 +46,9 @@ export function parseModelFile(bytes: Uint8Array, path: string): ModelFile {
 
 function ggufModel(bytes: Uint8Array, path: string): ModelFile {
   const gguf = parseGguf(bytes, path);
-  requireLlamaArchitecture(gguf.metadata, path);
   const tensors = new Map(gguf.tensors.map((t) => [t.name, t]));
   const vocabulary = ggufVocabulary(gguf.metadata, path);
-  const config = llamaConfigFromGguf(gguf.metadata, tensors, vocabulary, path);
+  const config = modelConfigFromGguf(gguf.metadata, tensors, vocabulary, path);
   checkLlamaTensors(config, tensors, path);
   const file: ModelFile = { path, format: "gguf", config, tensors, metadata: gguf.metadata };
   return vocabulary === undefined ? file : { ...file, vocabulary };

@@ -4,6 +4,7 @@
  * a = 1/sqrt(cols), so each matrix-vector product keeps activations O(1); norms are 1. The file is streamed to
  * disk a few rows at a time (a chunk is ~1M values), so memory use does not depend on the model size.
  */
+import { PLAIN_LLAMA } from "../model/architectures/llama.js";
 import { validateModelConfig, type ModelConfig } from "../model/config.js";
 import { ConfigError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
@@ -66,7 +67,7 @@ function syntheticConfig(shape: SyntheticLlamaShape, path: string): ModelConfig 
     throw new ConfigError("shape.nHeads", `a divisor of dim ${dim} leaving an even head size`, nHeads);
   }
   if (nHeads % nKvHeads !== 0) throw new ConfigError("shape.nKvHeads", `a divisor of nHeads ${nHeads}`, nKvHeads);
-  const config = { ...shape, headDim: dim / nHeads, ropeTheta: ROPE_THETA, normEps: NORM_EPS };
+  const config = { ...shape, headDim: dim / nHeads, ropeTheta: ROPE_THETA, normEps: NORM_EPS, arch: PLAIN_LLAMA };
   return validateModelConfig(config, path);
 }
 

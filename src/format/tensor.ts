@@ -14,7 +14,10 @@ export interface TensorView {
   readonly data: Uint8Array;
 }
 
-/** The LLaMA tensor names this engine uses; llama2.c checkpoints are mapped onto the GGUF names. */
+/**
+ * The tensor names this engine uses (llama.cpp's); llama2.c checkpoints are mapped onto them. Which of the optional
+ * ones a model has is its architecture's business (model/architectures/).
+ */
 export const TENSOR_NAMES = {
   tokenEmbedding: "token_embd.weight",
   outputNorm: "output_norm.weight",
@@ -31,4 +34,13 @@ export const TENSOR_NAMES = {
   ffnDown: (layer: number) => `blk.${layer}.ffn_down.weight`,
   /** up (w3 in llama2.c) */
   ffnUp: (layer: number) => `blk.${layer}.ffn_up.weight`,
+  /** q/k/v projection biases (qwen2; optional in llama) */
+  qBias: (layer: number) => `blk.${layer}.attn_q.bias`,
+  kBias: (layer: number) => `blk.${layer}.attn_k.bias`,
+  vBias: (layer: number) => `blk.${layer}.attn_v.bias`,
+  /** per-head q/k RMSNorm weights (qwen3) */
+  qNorm: (layer: number) => `blk.${layer}.attn_q_norm.weight`,
+  kNorm: (layer: number) => `blk.${layer}.attn_k_norm.weight`,
+  /** per rotary pair frequency divisors (Llama 3.1+) */
+  ropeFreqs: "rope_freqs.weight",
 } as const;

@@ -45,12 +45,19 @@ export interface KernelExports extends PackedAttentionExports {
    * x: [nTok, nHeads*headDim]; cosSin: [seqLen, headDim/2, 2] f32 (cos, sin of pos·theta^(-2i/headDim))
    */
   rope(begin: number, end: number, x: number, cosSin: number, pos0: number, nHeads: number, headDim: number): void;
+  /**
+   * rows = tokens: the NeoX layout of `rope` (Qwen): pair i of each head is (x[i], x[i + headDim/2]), rotated by the
+   * angle of table pair i; x and cosSin as for `rope`
+   */
+  rope_neox(begin: number, end: number, x: number, cosSin: number, pos0: number, nHeads: number, headDim: number): void;
   /** rows: softmax of each row of x [rows, cols] in place; -Infinity entries become exactly 0 */
   softmax(begin: number, end: number, x: number, cols: number): void;
   /** elements: gate[i] = silu(gate[i]) * up[i] */
   swiglu(begin: number, end: number, gate: number, up: number): void;
   /** elements: x[i] += y[i] */
   add(begin: number, end: number, x: number, y: number): void;
+  /** rows = tokens: x[t, i] += bias[i]; x: [nTok, cols] f32, bias: [cols] f32 */
+  add_bias(begin: number, end: number, x: number, bias: number, cols: number): void;
 
   /**
    * rows = cached tokens t in [begin,end): out[i*T + t] = q_i·k_t for the nq query rows q [nq, headDim] f32;

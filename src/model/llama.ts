@@ -1,25 +1,29 @@
 import type { Compute } from "../kernels/Compute.js";
 import type { KVCache, QueryBlock } from "../cache/KVCache.js";
-import type { ModelConfig } from "./config.js";
-import { rowOf, type Weights } from "./weights.js";
+import { queryDim, type ModelConfig } from "./config.js";
+import { rowOf, type LayerWeights, type Weights } from "./weights.js";
 import { linear, quantizeActivations } from "./linear.js";
 import type { ForwardState } from "./state.js";
 import { ContextOverflowError, NumericError } from "../util/errors.js";
 
 /**
- * The LLaMA forward pass, top to bottom. A block of nTok consecutive tokens (a prompt chunk, or one decode token)
- * goes through every layer at once, so the projections are matrix-matrix products during prefill:
+ * The forward pass of every supported architecture (model/architectures/), top to bottom. A block of n consecutive
+ * tokens (a prompt chunk, or one decode token) goes through every layer at once, so the projections are
+ * matrix-matrix products during prefill. Shapes: qDim = nHeads·D, kvDim = nKvHeads·D, D = headDim.
  *
- *   x = embed(tokens)                                              [nTok, dim]
- *   per layer:  xb = rmsnorm(x)·w_att
- *               q, k, v = Wq·xb, Wk·xb, Wv·xb; rope(q, k); q /= sqrt(headDim)
+ *   x = embed(tokens)                                                   x: [n, dim]
+ *   per layer:  xb = rmsnorm(x)·w_att                                   xb: [n, dim]
+ *               q = Wq·xb (+ bq), k = Wk·xb (+ bk), v = Wv·xb (+ bv)    q: [n, qDim]  k, v: [n, kvDim]
+ *               q, k = rmsnorm per head (·w_qnorm, ·w_knorm)            (architectures with q/k norm)
+ *               rope(q, k), interleaved or NeoX pairs; q /= sqrt(D)
  *               cache.append(k, v)
- *               per KV head: scores = cache.scores(q) -> softmax -> cache.observe -> cache.mix -> att
+ *               per KV head: scores = cache.scores(q) -> softmax -> cache.observe -> cache.mix -> att   att: [n, qDim]
  *               x += Wo·att
- *               xb = rmsnorm(x)·w_ffn;  x += W_down·(silu(W_gate·xb) ⊙ W_up·xb)
- *   logits = W_out·rmsnorm(x)·w_out_norm                           [nTok or 1, vocab]
+ *               xb = rmsnorm(x)·w_ffn;  x += W_down·(silu(W_gate·xb) ⊙ W_up·xb)   hb, hb2: [n, hidden]
+ *   logits = W_out·rmsnorm(x)·w_out_norm                                [n or 1, vocab]
  *
- * The cache alone knows how K and V are stored; this file never sees packed bits.
+ * What differs between architectures is read from config.arch (biases, q/k norm, rope style and table); this file
+ * never branches on an architecture's name, and never sees how the cache stores K and V.
  */
 export type LogitsWanted = "last" | "all";
 
@@ -58,14 +62,18 @@ export class LlamaModel {
   }
 
   private forwardBlock(tokens: Int32Array, pos0: number, cache: KVCache, allLogits: boolean): Float32Array {
-    const { dim, nLayers, normEps, vocabSize } = this.config;
+    const { dim, hiddenDim, nLayers, normEps, vocabSize } = this.config;
     const { compute, weights, state } = this;
     const heap = compute.heap;
     const k = compute.kernels;
     const n = tokens.length;
-    const x = state.x.ptr;
-    const xb = state.xb.ptr;
-    const xq = state.xq.ptr;
+    const qDim = queryDim(this.config);
+    const x = state.x.ptr; //     [n, dim] residual stream
+    const xb = state.xb.ptr; //   [n, dim] normed input of a sublayer, then its output
+    const xq = state.xq.ptr; //   [n, q8 bytes of max(dim, qDim, hidden)] int8 activations (q8_0/q4_0 weights only)
+    const att = state.att.ptr; // [n, qDim] attention output of all heads
+    const hb = state.hb.ptr; //   [n, hidden] gate, then silu(gate)·up
+    const hb2 = state.hb2.ptr; // [n, hidden] up
 
     const xView = heap.f32(state.x, 0, n * dim);
     for (let t = 0; t < n; t++) rowOf(weights.tokenEmbedding, tokens[t]!, xView.subarray(t * dim, (t + 1) * dim));
@@ -74,43 +82,71 @@ export class LlamaModel {
       const w = weights.layers[l]!;
       k.rmsnorm(0, n, x, w.attnNorm.ptr, xb, dim, normEps);
       quantizeActivations(compute, xb, xq, dim, n);
-      linear(compute, w.wq, xb, xq, state.q.ptr, n);
-      linear(compute, w.wk, xb, xq, state.k.ptr, n);
-      linear(compute, w.wv, xb, xq, state.v.ptr, n);
+      this.projectQkv(w, n);
       this.attention(l, pos0, n, cache);
-      quantizeActivations(compute, state.att.ptr, xq, dim, n);
-      linear(compute, w.wo, state.att.ptr, xq, xb, n);
+      quantizeActivations(compute, att, xq, qDim, n);
+      linear(compute, w.wo, att, xq, xb, n);
       k.add(0, n * dim, x, xb);
 
       k.rmsnorm(0, n, x, w.ffnNorm.ptr, xb, dim, normEps);
       quantizeActivations(compute, xb, xq, dim, n);
-      linear(compute, w.gate, xb, xq, state.hb.ptr, n);
-      linear(compute, w.up, xb, xq, state.hb2.ptr, n);
-      k.swiglu(0, n * this.config.hiddenDim, state.hb.ptr, state.hb2.ptr);
-      quantizeActivations(compute, state.hb.ptr, xq, this.config.hiddenDim, n);
-      linear(compute, w.down, state.hb.ptr, xq, xb, n);
+      linear(compute, w.gate, xb, xq, hb, n);
+      linear(compute, w.up, xb, xq, hb2, n);
+      k.swiglu(0, n * hiddenDim, hb, hb2);
+      quantizeActivations(compute, hb, xq, hiddenDim, n);
+      linear(compute, w.down, hb, xq, xb, n);
       k.add(0, n * dim, x, xb);
     }
 
     // logits for every token of the block, or only for the last one
     const first = allLogits ? 0 : n - 1;
     const rows = n - first;
-    const xLast = x + first * dim * 4;
+    const xLast = x + first * dim * 4; // [rows, dim]
     k.rmsnorm(0, rows, xLast, weights.outputNorm.ptr, xb, dim, normEps);
     quantizeActivations(compute, xb, xq, dim, rows);
-    linear(compute, weights.output, xb, xq, state.logits.ptr, rows);
+    linear(compute, weights.output, xb, xq, state.logits.ptr, rows); // [rows, vocab]
     return heap.f32(state.logits, 0, rows * vocabSize);
   }
 
-  /** Rotary embedding, the cache append, and attention head group by head group through the cache seam. */
+  /**
+   * q = Wq·xb + bq  [n, qDim],  k = Wk·xb + bk  [n, kvDim],  v = Wv·xb + bv  [n, kvDim]  (biases when the
+   * architecture has them); xb [n, dim] and its int8 form xq are the attention norm's output.
+   */
+  private projectQkv(w: LayerWeights, n: number): void {
+    const { compute, state } = this;
+    const xb = state.xb.ptr;
+    const xq = state.xq.ptr;
+    linear(compute, w.wq, xb, xq, state.q.ptr, n);
+    linear(compute, w.wk, xb, xq, state.k.ptr, n);
+    linear(compute, w.wv, xb, xq, state.v.ptr, n);
+    if (w.qkvBias !== undefined) {
+      compute.kernels.add_bias(0, n, state.q.ptr, w.qkvBias.q.ptr, w.wq.rows);
+      compute.kernels.add_bias(0, n, state.k.ptr, w.qkvBias.k.ptr, w.wk.rows);
+      compute.kernels.add_bias(0, n, state.v.ptr, w.qkvBias.v.ptr, w.wv.rows);
+    }
+  }
+
+  /**
+   * Per-head q/k norm and rotary embedding of q [n, nHeads, D] and k [n, nKvHeads, D] in place, the cache append,
+   * and attention KV head by KV head through the cache seam into att [n, qDim].
+   */
   private attention(layer: number, pos0: number, n: number, cache: KVCache): void {
-    const { nHeads, nKvHeads, headDim, dim } = this.config;
+    const { nHeads, nKvHeads, headDim, normEps, arch } = this.config;
     const { compute, state } = this;
     const heap = compute.heap;
+    const kernels = compute.kernels;
     const kvDim = nKvHeads * headDim;
-    compute.kernels.rope(0, n, state.q.ptr, state.cosSin.ptr, pos0, nHeads, headDim);
-    compute.kernels.rope(0, n, state.k.ptr, state.cosSin.ptr, pos0, nKvHeads, headDim);
-    const q = heap.f32(state.q, 0, n * dim);
+    const qDim = queryDim(this.config);
+    const qkNorm = this.weights.layers[layer]!.qkNorm;
+    if (qkNorm !== undefined) {
+      // RMSNorm over each head's D values: the rows of q viewed as [n·nHeads, D] (of k as [n·nKvHeads, D])
+      kernels.rmsnorm(0, n * nHeads, state.q.ptr, qkNorm.q.ptr, state.q.ptr, headDim, normEps);
+      kernels.rmsnorm(0, n * nKvHeads, state.k.ptr, qkNorm.k.ptr, state.k.ptr, headDim, normEps);
+    }
+    const rope = arch.ropeStyle === "neox" ? kernels.rope_neox : kernels.rope;
+    rope(0, n, state.q.ptr, state.cosSin.ptr, pos0, nHeads, headDim);
+    rope(0, n, state.k.ptr, state.cosSin.ptr, pos0, nKvHeads, headDim);
+    const q = heap.f32(state.q, 0, n * qDim); // [n, qDim]
     // logits are q·k/sqrt(D): the scale is folded into the queries once (QAQ's ‖Q‖² is of these scaled queries)
     const scale = 1 / Math.sqrt(headDim);
     for (let i = 0; i < q.length; i++) q[i]! *= scale;
@@ -121,19 +157,19 @@ export class LlamaModel {
     const T = cache.storedTokens(layer);
     const rows = n * rep;
     const headSpan = rep * headDim;
-    const scores = heap.f32(state.scores, 0, rows * T);
-    const att = heap.f32(state.att, 0, n * dim);
+    const scores = heap.f32(state.scores, 0, rows * T); // [n·R, T] logits, then probabilities
+    const att = heap.f32(state.att, 0, n * qDim); //       [n, qDim]
     for (let g = 0; g < nKvHeads; g++) {
       // the R query heads of KV head g are contiguous within each token's row of q: [tok][g*R*D .. (g+1)*R*D)
-      let qHead: Float32Array;
-      let outHead: Float32Array;
+      let qHead: Float32Array; //   [n·R, D]
+      let outHead: Float32Array; // [n·R, D]
       if (n === 1) {
         qHead = q.subarray(g * headSpan, (g + 1) * headSpan);
         outHead = att.subarray(g * headSpan, (g + 1) * headSpan);
       } else {
         qHead = heap.f32(state.qHead, 0, rows * headDim);
         outHead = heap.f32(state.outHead, 0, rows * headDim);
-        for (let t = 0; t < n; t++) qHead.set(q.subarray(t * dim + g * headSpan, t * dim + (g + 1) * headSpan), t * headSpan);
+        for (let t = 0; t < n; t++) qHead.set(q.subarray(t * qDim + g * headSpan, t * qDim + (g + 1) * headSpan), t * headSpan);
       }
       cache.scores(layer, g, qHead, block, scores);
       if (rows * T >= 1 << 14) compute.parallel("softmax", rows, [state.scores.ptr, T]);
@@ -141,7 +177,7 @@ export class LlamaModel {
       cache.observe(layer, g, scores, block);
       cache.mix(layer, g, scores, block, outHead);
       if (n > 1) {
-        for (let t = 0; t < n; t++) att.set(outHead.subarray(t * headSpan, (t + 1) * headSpan), t * dim + g * headSpan);
+        for (let t = 0; t < n; t++) att.set(outHead.subarray(t * headSpan, (t + 1) * headSpan), t * qDim + g * headSpan);
       }
     }
   }

@@ -1,11 +1,13 @@
 import type { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
 import { q8ActivationBytes } from "../kernels/kernelExports.js";
-import type { ModelConfig } from "./config.js";
+import { queryDim, type ModelConfig } from "./config.js";
+import type { ArchitectureOptions } from "./architectures/architecture.js";
 
 /**
  * Scratch activations for one forward block of up to `maxBlock` tokens, allocated once in the wasm heap and reused
- * by every forward pass (nothing is allocated per token). B = maxBlock, R = nHeads / nKvHeads.
+ * by every forward pass (nothing is allocated per token). B = maxBlock, R = nHeads / nKvHeads,
+ * qDim = nHeads·headDim (= dim except where the architecture sets its own head size, as Qwen 3 does).
  */
 export interface ForwardState {
   readonly maxBlock: number;
@@ -13,9 +15,9 @@ export interface ForwardState {
   readonly x: Region;
   /** [B, dim] normed input / projection output */
   readonly xb: Region;
-  /** [B, dim] attention output (all heads) */
+  /** [B, qDim] attention output (all heads) */
   readonly att: Region;
-  /** [B, dim] queries */
+  /** [B, qDim] queries */
   readonly q: Region;
   /** [B, kvDim] keys */
   readonly k: Region;
@@ -25,7 +27,7 @@ export interface ForwardState {
   readonly hb: Region;
   /** [B, hidden] up */
   readonly hb2: Region;
-  /** [B, q8ActivationBytes(max(dim, hidden))] int8 activations for q8_0/q4_0 weights */
+  /** [B, q8ActivationBytes(max(dim, qDim, hidden))] int8 activations for q8_0/q4_0 weights */
   readonly xq: Region;
   /** [B*R, headDim] the queries of one KV head (token-major) */
   readonly qHead: Region;
@@ -54,20 +56,21 @@ export function createForwardState(compute: Compute, config: ModelConfig): Forwa
   const B = blockSizeFor(config);
   const { dim, hiddenDim, headDim, nHeads, nKvHeads, seqLen, vocabSize } = config;
   const rep = nHeads / nKvHeads;
+  const qDim = queryDim(config);
   const f32 = (n: number, what: string) => heap.alloc(n * 4, `forward scratch ${what}`);
   const cosSin = f32(seqLen * headDim, "rope table");
-  fillRopeTable(heap.f32(cosSin), seqLen, headDim, config.ropeTheta);
+  fillRopeTable(heap.f32(cosSin), seqLen, headDim, config.ropeTheta, config.arch);
   return {
     maxBlock: B,
     x: f32(B * dim, "x"),
     xb: f32(B * dim, "xb"),
-    att: f32(B * dim, "att"),
-    q: f32(B * dim, "q"),
+    att: f32(B * qDim, "att"),
+    q: f32(B * qDim, "q"),
     k: f32(B * nKvHeads * headDim, "k"),
     v: f32(B * nKvHeads * headDim, "v"),
     hb: f32(B * hiddenDim, "hb"),
     hb2: f32(B * hiddenDim, "hb2"),
-    xq: heap.alloc(B * q8ActivationBytes(Math.max(dim, hiddenDim)), "forward scratch xq"),
+    xq: heap.alloc(B * q8ActivationBytes(Math.max(dim, qDim, hiddenDim)), "forward scratch xq"),
     qHead: f32(B * rep * headDim, "qHead"),
     outHead: f32(B * rep * headDim, "outHead"),
     scores: f32(B * rep * seqLen, "scores"),
@@ -77,14 +80,23 @@ export function createForwardState(compute: Compute, config: ModelConfig): Forwa
 }
 
 /**
- * RoPE table, interleaved-pair convention (llama2.c, GGUF "llama"): pair i of a head rotates by
- * angle pos·θ^(-2i/headDim). Computed in float64 and stored as f32 [pos, i, (cos, sin)].
+ * RoPE table for both pairings (interleaved and NeoX read pair i from the same entry): pair i of a head rotates by
+ *   angle = (s·pos)·θ^(-2i/headDim) / f_i
+ * with s the linear position scale and f_i the rope_freqs factor (both 1 unless the file sets them; llama.cpp's
+ * ggml_rope_ext computes the same). Computed in float64 and stored as f32 [pos, i, (cos, sin)].
  */
-export function fillRopeTable(table: Float32Array, seqLen: number, headDim: number, theta: number): void {
+export function fillRopeTable(
+  table: Float32Array,
+  seqLen: number,
+  headDim: number,
+  theta: number,
+  scaling: Pick<ArchitectureOptions, "ropePositionScale" | "ropeFreqFactors"> = { ropePositionScale: 1, ropeFreqFactors: undefined },
+): void {
   const half = headDim / 2;
+  const { ropePositionScale, ropeFreqFactors } = scaling;
   for (let pos = 0; pos < seqLen; pos++) {
     for (let i = 0; i < half; i++) {
-      const angle = pos * Math.pow(theta, (-2 * i) / headDim);
+      const angle = (ropePositionScale * pos * Math.pow(theta, (-2 * i) / headDim)) / (ropeFreqFactors?.[i] ?? 1);
       table[(pos * half + i) * 2] = Math.cos(angle);
       table[(pos * half + i) * 2 + 1] = Math.sin(angle);
     }

@@ -4,7 +4,7 @@ import type { ModelFile } from "../format/modelFile.js";
 import { TENSOR_NAMES, type TensorType, type TensorView } from "../format/tensor.js";
 import { dequantizeWeightRow, interleaveInPlace, isQuantType, type RowLayout } from "./interleavedRows.js";
 import { dequantizeTensorRow } from "../format/gguf/ggmlTypes.js";
-import type { ModelConfig } from "./config.js";
+import { queryDim, type ModelConfig } from "./config.js";
 import { FileFormatError, UnsupportedError } from "../util/errors.js";
 
 /**
@@ -35,9 +35,16 @@ export function rowOf(m: WeightMatrix, row: number, out: Float32Array): void {
 export interface LayerWeights {
   /** [dim] f32 */
   readonly attnNorm: Region;
+  /** [qDim, dim] */
   readonly wq: WeightMatrix;
+  /** [kvDim, dim] */
   readonly wk: WeightMatrix;
   readonly wv: WeightMatrix;
+  /** q/k/v biases, [qDim], [kvDim], [kvDim] f32, when config.arch.qkvBias */
+  readonly qkvBias: { readonly q: Region; readonly k: Region; readonly v: Region } | undefined;
+  /** per-head q/k RMSNorm weights, [headDim] f32 each, when config.arch.qkNorm */
+  readonly qkNorm: { readonly q: Region; readonly k: Region } | undefined;
+  /** [dim, qDim] */
   readonly wo: WeightMatrix;
   /** [dim] f32 */
   readonly ffnNorm: Region;
@@ -100,6 +107,7 @@ export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Regi
     }
     return { name, type: t.type, rows, cols, region, bytes, layout };
   };
+  /** A 1-D f32 vector (norm weights, biases). */
   const norm = (name: string, dim: number): Region => {
     const t = tensor(name);
     if (t.shape.length !== 1 || t.shape[0] !== dim) {
@@ -111,18 +119,23 @@ export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Regi
     return region;
   };
 
-  const { dim, hiddenDim, nLayers, headDim, nKvHeads, vocabSize } = config as ModelConfig;
+  const { dim, hiddenDim, nLayers, headDim, nKvHeads, vocabSize, arch } = config as ModelConfig;
   const kvDim = nKvHeads * headDim;
+  const qDim = queryDim(config);
   const tiedOutput = !file.tensors.has(TENSOR_NAMES.output);
   const tokenEmbedding = matrix(TENSOR_NAMES.tokenEmbedding, vocabSize, dim, tiedOutput);
   const layers: LayerWeights[] = [];
   for (let l = 0; l < nLayers; l++) {
     layers.push({
       attnNorm: norm(TENSOR_NAMES.attnNorm(l), dim),
-      wq: matrix(TENSOR_NAMES.wq(l), dim, dim),
+      wq: matrix(TENSOR_NAMES.wq(l), qDim, dim),
       wk: matrix(TENSOR_NAMES.wk(l), kvDim, dim),
       wv: matrix(TENSOR_NAMES.wv(l), kvDim, dim),
-      wo: matrix(TENSOR_NAMES.wo(l), dim, dim),
+      qkvBias: arch.qkvBias
+        ? { q: norm(TENSOR_NAMES.qBias(l), qDim), k: norm(TENSOR_NAMES.kBias(l), kvDim), v: norm(TENSOR_NAMES.vBias(l), kvDim) }
+        : undefined,
+      qkNorm: arch.qkNorm ? { q: norm(TENSOR_NAMES.qNorm(l), headDim), k: norm(TENSOR_NAMES.kNorm(l), headDim) } : undefined,
+      wo: matrix(TENSOR_NAMES.wo(l), dim, qDim),
       ffnNorm: norm(TENSOR_NAMES.ffnNorm(l), dim),
       gate: matrix(TENSOR_NAMES.ffnGate(l), hiddenDim, dim),
       up: matrix(TENSOR_NAMES.ffnUp(l), hiddenDim, dim),

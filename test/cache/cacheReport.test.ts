@@ -5,6 +5,7 @@ import { createCache } from "../../src/cache/createCache.js";
 import { cacheReport } from "../../src/cache/cacheReport.js";
 import { parseKvSpec } from "../../src/cache/spec.js";
 import type { ModelConfig } from "../../src/model/config.js";
+import { PLAIN_LLAMA } from "../../src/model/architectures/llama.js";
 import { Rng } from "../../src/util/rng.js";
 import { syntheticKv } from "./attentionHarness.js";
 
@@ -15,7 +16,7 @@ before(async () => {
 after(() => compute.dispose());
 
 const config: ModelConfig = {
-  dim: 128, hiddenDim: 256, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 32, vocabSize: 10, seqLen: 128, ropeTheta: 10000, normEps: 1e-5,
+  dim: 128, hiddenDim: 256, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 32, vocabSize: 10, seqLen: 128, ropeTheta: 10000, normEps: 1e-5, arch: PLAIN_LLAMA,
 };
 const kvDim = config.nKvHeads * config.headDim;
 

@@ -8,12 +8,13 @@ import { llamaModelMetadata } from "../../src/format/llamaGgufMetadata.js";
 import { llamaTensorShapes } from "../../src/format/llamaTensors.js";
 import { TENSOR_NAMES } from "../../src/format/tensor.js";
 import type { ModelConfig } from "../../src/model/config.js";
+import { PLAIN_LLAMA } from "../../src/model/architectures/llama.js";
 import { FileFormatError, UnsupportedError } from "../../src/util/errors.js";
 import { missingSharedReason, stories260KBinPath, stories260KGgufPath, tok512Path, withTempDir } from "./sharedModelFiles.js";
 import { parseLlama2cTokenizerFile } from "../../src/format/llama2cTokenizerFile.js";
 
 const TINY: ModelConfig = {
-  dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 8, vocabSize: 300, seqLen: 16, ropeTheta: 5e5, normEps: 1e-6,
+  dim: 32, hiddenDim: 64, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 8, vocabSize: 300, seqLen: 16, ropeTheta: 5e5, normEps: 1e-6, arch: PLAIN_LLAMA,
 };
 
 /** The parts of a tiny llama GGUF (no vocabulary), for tests to break one at a time. */

@@ -1,6 +1,7 @@
 import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
 import { Compute } from "../../src/kernels/Compute.js";
-import { rmsnormRef, ropeRef } from "../../src/kernels/reference/rowOpsRef.js";
+import { rmsnormRef, ropeNeoxRef, ropeRef } from "../../src/kernels/reference/rowOpsRef.js";
 import { createRng, randomFloats, toHeap, heapF32, runSerialAndParallel, assertWithin } from "./kernelTestSupport.js";
 
 // rmsnorm and rope against their float64 references (src/kernels/reference/rowOpsRef.ts), rows = tokens, serially and
@@ -70,6 +71,32 @@ test("rope matches the reference for head sizes with and without a pair tail", (
       runSerialAndParallel(compute, "rope", nTok, [input.ptr, toHeap(heap, table, "cosSin"), pos0, nHeads, headDim],
         () => input.view.set(x),
         (mode) => assertWithin(input.view, expected, tolerance, `rope nTok ${nTok} headDim ${headDim} ${mode}`));
+    }
+  }
+});
+
+test("rope_neox rotates (x[i], x[i + D/2]) like the reference, with and without a SIMD tail", () => {
+  const heap = compute.heap;
+  const nHeads = 3;
+  const pos0 = 7;
+  for (const nTok of [1, 4]) {
+    for (const headDim of [6, 8, 64, 72, 128]) {
+      const rng = createRng(nTok * 977 + headDim);
+      const x = randomFloats(rng, nTok * nHeads * headDim, 2);
+      const table = rotaryTable(pos0 + nTok, headDim, 1e6);
+      const expected = x.slice();
+      ropeNeoxRef(expected, table, pos0, nTok, nHeads, headDim);
+      // the reference differs from the interleaved one unless the kernel reads the NeoX pairs
+      const interleaved = x.slice();
+      ropeRef(interleaved, table, pos0, nTok, nHeads, headDim);
+      assert.ok(interleaved.some((v, i) => Math.abs(v - expected[i]!) > 1e-3), "NeoX and interleaved layouts differ");
+      const input = heapF32(heap, x.length, "x");
+      const half = headDim / 2;
+      const partner = (i: number) => (i % headDim < half ? i + half : i - half);
+      const tolerance = (i: number) => ELEMENT_RELATIVE * (Math.abs(x[i]!) + Math.abs(x[partner(i)]!));
+      runSerialAndParallel(compute, "rope_neox", nTok, [input.ptr, toHeap(heap, table, "cosSin"), pos0, nHeads, headDim],
+        () => input.view.set(x),
+        (mode) => assertWithin(input.view, expected, tolerance, `rope_neox nTok ${nTok} headDim ${headDim} ${mode}`));
     }
   }
 });

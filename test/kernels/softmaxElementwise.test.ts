@@ -1,7 +1,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { Compute } from "../../src/kernels/Compute.js";
-import { softmaxRef, swigluRef, addRef } from "../../src/kernels/reference/rowOpsRef.js";
+import { softmaxRef, swigluRef, addRef, addBiasRef } from "../../src/kernels/reference/rowOpsRef.js";
 import { createRng, randomFloats, toHeap, heapF32, runSerialAndParallel, assertWithin } from "./kernelTestSupport.js";
 
 // softmax, swiglu and add against float64 references with Math.exp (src/kernels/reference/rowOpsRef.ts), serially
@@ -92,5 +92,22 @@ test("add matches the reference exactly", () => {
     runSerialAndParallel(compute, "add", n, [xBuffer.ptr, toHeap(heap, y, "y")],
       () => xBuffer.view.set(x),
       (mode) => assertWithin(xBuffer.view, expected, () => 0, `add n ${n} ${mode}`));
+  }
+});
+
+test("add_bias adds one bias row to every token's row (exact: one f32 addition per element)", () => {
+  const heap = compute.heap;
+  for (const nTok of [1, 5]) {
+    for (const cols of [3, 64, 131]) {
+      const rng = createRng(nTok * 313 + cols);
+      const x = randomFloats(rng, nTok * cols, 4);
+      const bias = randomFloats(rng, cols, 1);
+      const expected = x.slice();
+      addBiasRef(expected, bias, nTok, cols);
+      const buffer = heapF32(heap, x.length, "x");
+      runSerialAndParallel(compute, "add_bias", nTok, [buffer.ptr, toHeap(heap, bias, "bias"), cols],
+        () => buffer.view.set(x),
+        (mode) => assertWithin(buffer.view, expected, () => 0, `add_bias ${nTok}x${cols} ${mode}`));
+    }
   }
 });

@@ -1,15 +1,12 @@
 /**
- * A GGUF "llama" model's hyper-parameters and vocabulary, read from its metadata (llama.* and tokenizer.ggml.* keys,
- * as llama.cpp writes them). GGUF llama tensors use the same interleaved RoPE layout as llama2.c: no permutation.
+ * A GGUF model's vocabulary, read from its tokenizer.ggml.* metadata as llama.cpp writes it (the hyper-parameters
+ * are read by ggufModelConfig.ts).
  */
-import { validateModelConfig, type ModelConfig } from "../../model/config.js";
-import { FileFormatError, UnsupportedError } from "../../util/errors.js";
-import { TENSOR_NAMES, type TensorView } from "../tensor.js";
+import { FileFormatError } from "../../util/errors.js";
 import {
   metadataFloat32Array,
   metadataInt32Array,
   metadataInteger,
-  metadataNumber,
   metadataString,
   metadataStringArray,
   type GgufMetadata,
@@ -28,62 +25,6 @@ export interface GgufVocabulary {
   readonly bosId: number | undefined;
   readonly eosId: number | undefined;
   readonly unknownId: number | undefined;
-}
-
-const DEFAULT_ROPE_THETA = 10000;
-const DEFAULT_NORM_EPS = 1e-5;
-
-/** Throws UnsupportedError unless general.architecture is "llama". */
-export function requireLlamaArchitecture(metadata: GgufMetadata, file: string): void {
-  const architecture = metadataString(metadata, "general.architecture", file);
-  if (architecture === undefined) throw new FileFormatError(file, "metadata general.architecture is missing");
-  if (architecture !== "llama") {
-    throw new UnsupportedError(`${file}: model architecture "${architecture}" is not supported; only "llama" is`);
-  }
-}
-
-/** The validated config; the vocabulary size comes from the token list, else from token_embd's shape. */
-export function llamaConfigFromGguf(
-  metadata: GgufMetadata,
-  tensors: ReadonlyMap<string, TensorView>,
-  vocabulary: GgufVocabulary | undefined,
-  file: string,
-): ModelConfig {
-  const required = (key: string): number => {
-    const value = metadataInteger(metadata, key, file);
-    if (value === undefined) throw new FileFormatError(file, `metadata ${key} is missing`);
-    return value;
-  };
-  const dim = required("llama.embedding_length");
-  const nHeads = required("llama.attention.head_count");
-  const headDim = dim / nHeads;
-  const config: ModelConfig = {
-    dim,
-    hiddenDim: required("llama.feed_forward_length"),
-    nLayers: required("llama.block_count"),
-    nHeads,
-    nKvHeads: metadataInteger(metadata, "llama.attention.head_count_kv", file) ?? nHeads,
-    headDim,
-    vocabSize: vocabularySize(tensors, vocabulary, file),
-    seqLen: required("llama.context_length"),
-    ropeTheta: metadataNumber(metadata, "llama.rope.freq_base", file) ?? DEFAULT_ROPE_THETA,
-    normEps: metadataNumber(metadata, "llama.attention.layer_norm_rms_epsilon", file) ?? DEFAULT_NORM_EPS,
-  };
-  validateModelConfig(config, file);
-  const ropeDims = metadataInteger(metadata, "llama.rope.dimension_count", file);
-  if (ropeDims !== undefined && ropeDims !== headDim) {
-    throw new UnsupportedError(`${file}: llama.rope.dimension_count ${ropeDims} rotates part of a head of ${headDim}; only full rotary is supported`);
-  }
-  return config;
-}
-
-function vocabularySize(tensors: ReadonlyMap<string, TensorView>, vocabulary: GgufVocabulary | undefined, file: string): number {
-  if (vocabulary !== undefined) return vocabulary.tokens.length;
-  const embedding = tensors.get(TENSOR_NAMES.tokenEmbedding);
-  if (embedding === undefined || embedding.shape.length !== 2) {
-    throw new FileFormatError(file, `has neither tokenizer.ggml.tokens nor a 2-D ${TENSOR_NAMES.tokenEmbedding} to size the vocabulary`);
-  }
-  return embedding.shape[1]!;
 }
 
 /** The vocabulary when the file has tokenizer.ggml.tokens, undefined otherwise. */

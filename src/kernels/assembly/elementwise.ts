@@ -2,6 +2,7 @@
  * Elementwise kernels over element ranges [begin, end) (the pool splits elements, not rows).
  *   swiglu: gate[i] = silu(gate[i]) · up[i], silu(g) = g / (1 + e^-g)   (gate, up: [n] f32; gate is overwritten)
  *   add:    x[i] += y[i]                                                (x, y: [n] f32; the residual connection)
+ *   add_bias (rows, not elements): x[t, i] += bias[i]                   (a projection's bias, every token)
  */
 import { expF32x4, expF32 } from "./lib/exp";
 
@@ -31,5 +32,22 @@ export function add(begin: i32, end: i32, x: usize, y: usize): void {
   for (; i < end; i++) {
     const o = <usize>i << 2;
     store<f32>(x + o, load<f32>(x + o) + load<f32>(y + o));
+  }
+}
+
+/** rows t in [begin, end): x[t, i] += bias[i] for i < cols (x: [nTok, cols] f32, bias: [cols] f32; QKV bias). */
+export function add_bias(begin: i32, end: i32, x: usize, bias: usize, cols: i32): void {
+  const rowBytes = <usize>cols << 2;
+  for (let t = begin; t < end; t++) {
+    const xt = x + <usize>t * rowBytes;
+    let i = 0;
+    for (; i + 4 <= cols; i += 4) {
+      const o = <usize>i << 2;
+      v128.store(xt + o, f32x4.add(v128.load(xt + o), v128.load(bias + o)));
+    }
+    for (; i < cols; i++) {
+      const o = <usize>i << 2;
+      store<f32>(xt + o, load<f32>(xt + o) + load<f32>(bias + o));
+    }
   }
 }

@@ -33,6 +33,27 @@ export function ropeRef(x: Float32Array, cosSin: Float32Array, pos0: number, nTo
   }
 }
 
+/**
+ * The NeoX layout: x [nTok, nHeads, headDim] in place, pair i of a head is (a, b) = (x[i], x[i + headDim/2]), rotated
+ * by the (cos, sin) of table pair i to (a·cos - b·sin, a·sin + b·cos).
+ */
+export function ropeNeoxRef(x: Float32Array, cosSin: Float32Array, pos0: number, nTok: number, nHeads: number, headDim: number): void {
+  const half = headDim / 2;
+  for (let t = 0; t < nTok; t++) {
+    for (let h = 0; h < nHeads; h++) {
+      for (let i = 0; i < half; i++) {
+        const at = (t * nHeads + h) * headDim + i;
+        const cos = cosSin[(pos0 + t) * headDim + 2 * i]!;
+        const sin = cosSin[(pos0 + t) * headDim + 2 * i + 1]!;
+        const a = x[at]!;
+        const b = x[at + half]!;
+        x[at] = a * cos - b * sin;
+        x[at + half] = a * sin + b * cos;
+      }
+    }
+  }
+}
+
 /** Rows of x: [rows, cols] in place; -Infinity -> 0; a row of only -Infinity becomes zeros. */
 export function softmaxRef(x: Float32Array, rows: number, cols: number): void {
   for (let r = 0; r < rows; r++) {
@@ -56,4 +77,9 @@ export function swigluRef(gate: Float32Array, up: Float32Array, n: number): void
 /** x[i] += y[i] for i < n. */
 export function addRef(x: Float32Array, y: Float32Array, n: number): void {
   for (let i = 0; i < n; i++) x[i] = x[i]! + y[i]!;
+}
+
+/** x: [nTok, cols] in place, bias: [cols]; x[t, i] += bias[i]. */
+export function addBiasRef(x: Float32Array, bias: Float32Array, nTok: number, cols: number): void {
+  for (let t = 0; t < nTok; t++) for (let i = 0; i < cols; i++) x[t * cols + i] = x[t * cols + i]! + bias[i]!;
 }
