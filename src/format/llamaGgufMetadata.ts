@@ -1,6 +1,7 @@
 /**
- * The metadata a GGUF "llama" model carries, built for writing (convert.ts, syntheticModel.ts): the llama.* hyper-
- * parameters and a SentencePiece vocabulary under tokenizer.ggml.*, with the keys and types llama.cpp uses.
+ * The metadata a GGUF model of a supported architecture carries, built for writing (convert.ts, syntheticModel.ts,
+ * bench/compat): the <arch>.* hyper-parameters and a SentencePiece vocabulary under tokenizer.ggml.*, with the keys
+ * and types llama.cpp uses.
  */
 import type { ModelConfig } from "../model/config.js";
 import type { GgufMetadataEntry } from "./gguf/layoutGguf.js";
@@ -27,23 +28,40 @@ export const UNKNOWN_ID = 0;
 export const BOS_ID = 1;
 export const EOS_ID = 2;
 
-/** general.* and llama.* entries for a model of this config, matrices mostly stored as `weightType`. */
+/**
+ * general.* and <arch>.* entries for a model of this config (the prefix is config.arch.name), matrices mostly stored
+ * as `weightType`. The head size is written when it is not dim / nHeads, linear rope scaling when it is set.
+ */
 export function llamaModelMetadata(config: ModelConfig, name: string, weightType: TensorType): GgufMetadataEntry[] {
-  return [
-    { key: "general.architecture", value: { type: "string", value: "llama" } },
+  const arch = config.arch.name;
+  const entries: GgufMetadataEntry[] = [
+    { key: "general.architecture", value: { type: "string", value: arch } },
     { key: "general.name", value: { type: "string", value: name } },
     { key: "general.alignment", value: { type: "u32", value: 32 } },
-    { key: "llama.context_length", value: { type: "u32", value: config.seqLen } },
-    { key: "llama.embedding_length", value: { type: "u32", value: config.dim } },
-    { key: "llama.block_count", value: { type: "u32", value: config.nLayers } },
-    { key: "llama.feed_forward_length", value: { type: "u32", value: config.hiddenDim } },
-    { key: "llama.rope.dimension_count", value: { type: "u32", value: config.headDim } },
-    { key: "llama.attention.head_count", value: { type: "u32", value: config.nHeads } },
-    { key: "llama.attention.head_count_kv", value: { type: "u32", value: config.nKvHeads } },
-    { key: "llama.attention.layer_norm_rms_epsilon", value: { type: "f32", value: config.normEps } },
-    { key: "llama.rope.freq_base", value: { type: "f32", value: config.ropeTheta } },
+    { key: `${arch}.context_length`, value: { type: "u32", value: config.seqLen } },
+    { key: `${arch}.embedding_length`, value: { type: "u32", value: config.dim } },
+    { key: `${arch}.block_count`, value: { type: "u32", value: config.nLayers } },
+    { key: `${arch}.feed_forward_length`, value: { type: "u32", value: config.hiddenDim } },
+    { key: `${arch}.rope.dimension_count`, value: { type: "u32", value: config.headDim } },
+    { key: `${arch}.attention.head_count`, value: { type: "u32", value: config.nHeads } },
+    { key: `${arch}.attention.head_count_kv`, value: { type: "u32", value: config.nKvHeads } },
+    { key: `${arch}.attention.layer_norm_rms_epsilon`, value: { type: "f32", value: config.normEps } },
+    { key: `${arch}.rope.freq_base`, value: { type: "f32", value: config.ropeTheta } },
     { key: "general.file_type", value: { type: "u32", value: LLAMA_FILE_TYPES[weightType] } },
   ];
+  if (config.headDim * config.nHeads !== config.dim) {
+    entries.push(
+      { key: `${arch}.attention.key_length`, value: { type: "u32", value: config.headDim } },
+      { key: `${arch}.attention.value_length`, value: { type: "u32", value: config.headDim } },
+    );
+  }
+  if (config.arch.ropePositionScale !== 1) {
+    entries.push(
+      { key: `${arch}.rope.scaling.type`, value: { type: "string", value: "linear" } },
+      { key: `${arch}.rope.scaling.factor`, value: { type: "f32", value: 1 / config.arch.ropePositionScale } },
+    );
+  }
+  return entries;
 }
 
 /**

@@ -44,8 +44,8 @@ export function syntheticVocabulary(vocabSize: number): SyntheticVocabulary {
   return { pieces, scores };
 }
 
-/** Text pieces in order of increasing length. */
-function* textPieces(): Generator<string> {
+/** Text pieces in order of increasing length (" " for a space); each piece of length n > 1 is an earlier piece + one character. */
+export function* textPieces(): Generator<string> {
   yield " ";
   for (const c of SINGLE_CHARACTERS) yield c;
   for (const c of SINGLE_CHARACTERS) yield ` ${c}`;

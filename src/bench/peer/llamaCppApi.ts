@@ -44,6 +44,8 @@ export interface GgufMetadataView {
 
 export interface LlamaModel {
   readonly fileInfo: { readonly metadata: GgufMetadataView };
+  /** llama.cpp's own tokenization (no BOS added; `specialTokens`: parse special-token text as those tokens). */
+  tokenize(text: string, specialTokens?: boolean): readonly number[];
   createContext(options: {
     readonly contextSize: number;
     readonly threads: { readonly ideal: number; readonly min: number };
@@ -66,12 +68,21 @@ export interface LlamaContext {
   dispose(): Promise<void>;
 }
 
-/** A token, or a token whose next token is to be generated (greedy at temperature 0). */
-export type ControlledInput = number | [number, { readonly generateNext: { readonly token: true; readonly options: { readonly temperature: 0 } } }];
+/**
+ * A token, or a token after which the next token is to be generated (greedy at temperature 0) and/or its raw
+ * logits returned (every vocabulary entry, by token id).
+ */
+export type ControlledInput =
+  | number
+  | [number, { readonly generateNext: { readonly token?: true; readonly logits?: true; readonly options?: { readonly temperature: 0 } } }];
+
+export interface ControlledOutput {
+  readonly next?: { readonly token?: number | null; readonly logits?: ReadonlyMap<number, number> };
+}
 
 export interface LlamaContextSequence {
   clearHistory(): Promise<void>;
-  controlledEvaluate(input: readonly ControlledInput[]): Promise<ReadonlyArray<{ readonly next?: { readonly token?: number | null } } | undefined>>;
+  controlledEvaluate(input: readonly ControlledInput[]): Promise<ReadonlyArray<ControlledOutput | undefined>>;
 }
 
 export interface LoadedPeer {

@@ -49,8 +49,37 @@ export function hasGgufMagic(bytes: Uint8Array): boolean {
   return bytes.byteLength >= 4 && bytes[0] === 0x47 && bytes[1] === 0x47 && bytes[2] === 0x55 && bytes[3] === 0x46;
 }
 
+/** A tensor as its info record describes it, whatever its type (`qaq inspect` shows types this engine cannot run). */
+export interface GgufTensorInfo {
+  readonly name: string;
+  readonly shape: readonly number[];
+  /** ggml type id as stored */
+  readonly typeId: number;
+  /** relative to the data section */
+  readonly offset: number;
+}
+
+/** Everything before the tensor data: what `qaq inspect` shows. */
+export interface GgufHeader {
+  readonly version: 2 | 3;
+  readonly alignment: number;
+  readonly metadata: Map<string, GgufValue>;
+  readonly tensorInfos: readonly GgufTensorInfo[];
+  readonly dataOffset: number;
+}
+
 /** Parses a whole GGUF file; `file` names it in errors. */
 export function parseGguf(bytes: Uint8Array, file: string): GgufFile {
+  const { version, alignment, metadata, tensorInfos, dataOffset } = parseGgufHeader(bytes, file);
+  const tensors = tensorInfos.map((info) => tensorView({ ...info, type: supportedType(info, file) }, bytes, dataOffset, alignment, file));
+  return { version, alignment, metadata, tensors, dataOffset };
+}
+
+/**
+ * Parses the header (magic .. tensor infos) from `bytes`, which may be only the start of the file: the data section
+ * is not touched, and tensor types are not checked against what this engine supports.
+ */
+export function parseGgufHeader(bytes: Uint8Array, file: string): GgufHeader {
   const reader = new ByteReader(bytes, file);
   if (!hasGgufMagic(bytes)) {
     const head = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ");
@@ -69,7 +98,7 @@ export function parseGguf(bytes: Uint8Array, file: string): GgufFile {
   }
   const alignment = readAlignment(metadata, reader);
 
-  const infos: TensorInfo[] = [];
+  const infos: GgufTensorInfo[] = [];
   const names = new Set<string>();
   for (let i = 0; i < tensorCount; i++) {
     const info = readTensorInfo(reader, i);
@@ -79,15 +108,11 @@ export function parseGguf(bytes: Uint8Array, file: string): GgufFile {
   }
 
   const dataOffset = alignUp(reader.offset, alignment);
-  const tensors = infos.map((info) => tensorView(info, bytes, dataOffset, alignment, file));
-  return { version, alignment, metadata, tensors, dataOffset };
+  return { version, alignment, metadata, tensorInfos: infos, dataOffset };
 }
 
-interface TensorInfo {
-  readonly name: string;
-  readonly shape: readonly number[];
+interface TensorInfo extends GgufTensorInfo {
   readonly type: TensorType;
-  readonly offset: number;
 }
 
 function readVersion(reader: ByteReader): 2 | 3 {
@@ -115,7 +140,7 @@ function readAlignment(metadata: Map<string, GgufValue>, reader: ByteReader): nu
   return alignment;
 }
 
-function readTensorInfo(reader: ByteReader, index: number): TensorInfo {
+function readTensorInfo(reader: ByteReader, index: number): GgufTensorInfo {
   const name = reader.string(`name of tensor #${index}`);
   const nDims = reader.u32(`dimension count of tensor ${name}`);
   if (nDims < 1 || nDims > GGUF_MAX_DIMS) reader.fail(`tensor ${name} has ${nDims} dimensions; GGUF allows 1..${GGUF_MAX_DIMS}`);
@@ -129,15 +154,19 @@ function readTensorInfo(reader: ByteReader, index: number): TensorInfo {
     shape.push(dim);
   }
   const typeId = reader.u32(`type of tensor ${name}`);
-  const type = tensorTypeFromGgmlId(typeId);
+  const offset = reader.safeU64(`data offset of tensor ${name}`);
+  return { name, shape, typeId, offset };
+}
+
+function supportedType(info: GgufTensorInfo, file: string): TensorType {
+  const type = tensorTypeFromGgmlId(info.typeId);
   if (type === undefined) {
     throw new UnsupportedError(
-      `${reader.file}: tensor ${name} has type ${describeGgmlTypeId(typeId)}, which this engine does not support ` +
+      `${file}: tensor ${info.name} has type ${describeGgmlTypeId(info.typeId)}, which this engine does not support ` +
         `(supported: ${Object.values(GGML_TYPES).map((t) => t.name).join(", ")})`,
     );
   }
-  const offset = reader.safeU64(`data offset of tensor ${name}`);
-  return { name, shape, type, offset };
+  return type;
 }
 
 function tensorView(info: TensorInfo, bytes: Uint8Array, dataOffset: number, alignment: number, file: string): TensorView {

@@ -1,0 +1,130 @@
+/**
+ * The models the llama.cpp compatibility check runs: one per architecture variant, random weights of a realistic
+ * shape (head size 64 and 128, GQA, the options each architecture adds), small enough to run in a second. Each is
+ * regenerated from its seed (compatModel.ts), so only the expectations are stored.
+ */
+import type { ArchitectureOptions } from "../../model/architectures/architecture.js";
+import type { TensorType } from "../../format/tensor.js";
+
+export type CompatVocabulary = "sentencepiece" | "gpt2";
+
+export interface CompatCase {
+  /** Stable name, used in the expectations file and COMPATIBILITY.md. */
+  readonly id: string;
+  /** Which real models it stands for. */
+  readonly standsFor: string;
+  readonly dim: number;
+  readonly hiddenDim: number;
+  readonly nLayers: number;
+  readonly nHeads: number;
+  readonly nKvHeads: number;
+  readonly headDim: number;
+  readonly vocabSize: number;
+  readonly ropeTheta: number;
+  readonly normEps: number;
+  /** everything but rope_freqs factors, which the writer computes (llama3RopeFactors) when `llama3Rope` is set */
+  readonly arch: Omit<ArchitectureOptions, "ropeFreqFactors">;
+  readonly llama3Rope: boolean;
+  readonly tiedEmbeddings: boolean;
+  readonly vocabulary: CompatVocabulary;
+  readonly weightType: TensorType;
+  readonly seed: number;
+  /** For a quantized-weight case: the f32 case with the same weights before quantization. */
+  readonly quantizedFrom?: string;
+}
+
+/** Context the files declare: the 256-token text plus the greedy run fit in it. */
+export const COMPAT_CONTEXT = 512;
+
+const noScaling = { ropePositionScale: 1 } as const;
+
+export const COMPAT_CASES: readonly CompatCase[] = [
+  {
+    id: "llama-d64-gqa",
+    standsFor: "Llama 2, Mistral, TinyLlama (interleaved rope, GQA 4:2, untied classifier)",
+    dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 64, vocabSize: 512,
+    ropeTheta: 10000, normEps: 1e-5,
+    arch: { name: "llama", ropeStyle: "interleaved", qkvBias: false, qkNorm: false, ...noScaling },
+    llama3Rope: false, tiedEmbeddings: false, vocabulary: "sentencepiece", weightType: "f32", seed: 101,
+  },
+  {
+    id: "llama-d64-linear-rope",
+    standsFor: "llama fine-tunes with linear rope scaling (rope.scaling.type linear, factor 2)",
+    dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 1, headDim: 64, vocabSize: 512,
+    ropeTheta: 10000, normEps: 1e-5,
+    arch: { name: "llama", ropeStyle: "interleaved", qkvBias: false, qkNorm: false, ropePositionScale: 0.5 },
+    llama3Rope: false, tiedEmbeddings: false, vocabulary: "sentencepiece", weightType: "f32", seed: 102,
+  },
+  {
+    id: "llama3-d128-rope-freqs",
+    standsFor: "Llama 3.1/3.2, SmolLM2 (rope_freqs llama3 factors, theta 5e5, tied classifier, GQA 4:1)",
+    dim: 512, hiddenDim: 768, nLayers: 2, nHeads: 4, nKvHeads: 1, headDim: 128, vocabSize: 512,
+    ropeTheta: 500000, normEps: 1e-5,
+    arch: { name: "llama", ropeStyle: "interleaved", qkvBias: false, qkNorm: false, ...noScaling },
+    llama3Rope: true, tiedEmbeddings: true, vocabulary: "sentencepiece", weightType: "f32", seed: 103,
+  },
+  {
+    id: "qwen2-d64-bias",
+    standsFor: "Qwen 2 / 2.5 small sizes (QKV bias, NeoX rope, theta 1e6, tied classifier, GQA 4:2)",
+    dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 64, vocabSize: 600,
+    ropeTheta: 1000000, normEps: 1e-6,
+    arch: { name: "qwen2", ropeStyle: "neox", qkvBias: true, qkNorm: false, ...noScaling },
+    llama3Rope: false, tiedEmbeddings: true, vocabulary: "gpt2", weightType: "f32", seed: 201,
+  },
+  {
+    id: "qwen2-d128-bias",
+    standsFor: "Qwen 2 / 2.5 larger sizes (head 128, untied classifier, GQA 4:1)",
+    dim: 512, hiddenDim: 768, nLayers: 2, nHeads: 4, nKvHeads: 1, headDim: 128, vocabSize: 600,
+    ropeTheta: 1000000, normEps: 1e-6,
+    arch: { name: "qwen2", ropeStyle: "neox", qkvBias: true, qkNorm: false, ...noScaling },
+    llama3Rope: false, tiedEmbeddings: false, vocabulary: "gpt2", weightType: "f32", seed: 202,
+  },
+  {
+    id: "qwen3-d128-qknorm",
+    standsFor: "Qwen 3 (per-head q/k RMSNorm, head 128 with 4 x 128 != width 256, NeoX rope, GQA 4:2)",
+    dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 2, headDim: 128, vocabSize: 600,
+    ropeTheta: 1000000, normEps: 1e-6,
+    arch: { name: "qwen3", ropeStyle: "neox", qkvBias: false, qkNorm: true, ...noScaling },
+    llama3Rope: false, tiedEmbeddings: true, vocabulary: "gpt2", weightType: "f32", seed: 301,
+  },
+  {
+    id: "qwen3-d64-qknorm",
+    standsFor: "Qwen 3 shape with head 64 (untied classifier, GQA 4:1)",
+    dim: 256, hiddenDim: 512, nLayers: 2, nHeads: 4, nKvHeads: 1, headDim: 64, vocabSize: 600,
+    ropeTheta: 1000000, normEps: 1e-6,
+    arch: { name: "qwen3", ropeStyle: "neox", qkvBias: false, qkNorm: true, ...noScaling },
+    llama3Rope: false, tiedEmbeddings: false, vocabulary: "gpt2", weightType: "f32", seed: 302,
+  },
+];
+
+/**
+ * Quantized-weight versions of some cases. Both engines multiply q8_0 weights by int8-quantized activations, rounded
+ * differently (llama.cpp keeps an f16 scale per block of 32, this engine an f32 one), so they are not held to 1e-3:
+ * the check is that they differ from each other by no more than each differs from the f32 model.
+ */
+export const COMPAT_QUANTIZED_CASES: readonly CompatCase[] = [
+  { ...COMPAT_CASES[0]!, id: "llama-d64-gqa-q8_0", weightType: "q8_0", quantizedFrom: COMPAT_CASES[0]!.id },
+  { ...COMPAT_CASES[5]!, id: "qwen3-d128-qknorm-q8_0", weightType: "q8_0", quantizedFrom: COMPAT_CASES[5]!.id },
+];
+
+/**
+ * rope_freqs factors of Llama 3.1's "llama3" rope scaling (factor 8, low/high frequency factors 1 and 4, original
+ * context 8192), as llama.cpp's converter computes and stores them: wavelengths below 8192/4 keep their frequency
+ * (factor 1), above 8192/1 it is divided by 8, in between the divisor moves smoothly with 8192/wavelength.
+ */
+export function llama3RopeFactors(headDim: number, theta: number): Float32Array {
+  const factor = 8;
+  const lowFreqFactor = 1;
+  const highFreqFactor = 4;
+  const originalContext = 8192;
+  const lowWavelength = originalContext / lowFreqFactor;
+  const highWavelength = originalContext / highFreqFactor;
+  return Float32Array.from({ length: headDim / 2 }, (_, i) => {
+    const frequency = Math.pow(theta, (-2 * i) / headDim);
+    const wavelength = (2 * Math.PI) / frequency;
+    if (wavelength < highWavelength) return 1;
+    if (wavelength > lowWavelength) return factor;
+    const smooth = (originalContext / wavelength - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+    return 1 / ((1 - smooth) / factor + smooth);
+  });
+}

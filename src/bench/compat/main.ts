@@ -1,0 +1,121 @@
+/**
+ * `npm run compat`: every compatibility case (compatCases.ts) written by this project's GGUF writer, run by llama.cpp
+ * (node-llama-cpp, installed on demand outside the project) and by this engine on the same token ids:
+ *   - next-token probabilities after every token of a 256-token text (TinyStories, tokenized by llama.cpp with the
+ *     case's vocabulary), compared over the whole vocabulary: the largest absolute difference must be <= 1e-3;
+ *   - 64 greedy tokens after the text's first 8 tokens must be the same; the smallest top-1/top-2 logit margin is
+ *     reported (a near-tie would make the agreement luck).
+ * Quantized-weight cases (q8_0) are held to their own quantization effect instead (compatCases.ts).
+ * Writes one JSON line per case on stdout, docs/COMPATIBILITY.md, and test/compat/llamacpp-expectations.json (what
+ * the test that runs without llama.cpp checks). Exits 1 when a case fails.
+ */
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { AtomicFileWriter } from "../../format/AtomicFileWriter.js";
+import { FileFormatError } from "../../util/errors.js";
+import { ensurePeerInstalled, peerDirectory } from "../peer/peerInstall.js";
+import { COMPAT_CASES, COMPAT_CONTEXT, COMPAT_QUANTIZED_CASES } from "./compatCases.js";
+import { writeCompatModel } from "./compatModel.js";
+import { expectationFrom, PROBABILITY_TOLERANCE, type CaseExpectation } from "./expectations.js";
+import { openLlamaCpp } from "./llamaCppProbe.js";
+import { probeOurs } from "./ourProbe.js";
+import type { ProbeResult } from "./probe.js";
+import { compatibilityMarkdown, type CaseOutcome } from "./compatReport.js";
+
+export const TEXT_TOKENS = 256;
+export const GREEDY_PROMPT = 8;
+export const GREEDY_STEPS = 64;
+const THREADS = 2;
+
+const root = fileURLToPath(new URL("../../../../", import.meta.url));
+const TEXT_FILE = "../shared/data/tinystories/tinystories_val_head.txt";
+export const EXPECTATIONS_PATH = "test/compat/llamacpp-expectations.json";
+const REPORT_PATH = "docs/COMPATIBILITY.md";
+const COMMAND = "npm run compat";
+
+async function main(): Promise<void> {
+  const textPath = join(root, TEXT_FILE);
+  let text: string;
+  try {
+    text = readFileSync(textPath, "utf8").slice(0, 4000);
+  } catch (error) {
+    throw new FileFormatError(textPath, `cannot read the text (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const install = ensurePeerInstalled(peerDirectory());
+  const peer = await openLlamaCpp(install.dir, THREADS);
+  const dir = mkdtempSync(join(tmpdir(), "qaq-compat-"));
+  const outcomes: CaseOutcome[] = [];
+  const expectations: CaseExpectation[] = [];
+  const f32Runs = new Map<string, { ours: ProbeResult; theirs: ProbeResult }>();
+  try {
+    for (const c of [...COMPAT_CASES, ...COMPAT_QUANTIZED_CASES]) {
+      const path = join(dir, `${c.id}.gguf`);
+      await writeCompatModel(path, c);
+      const sha256 = createHash("sha256").update(readFileSync(path)).digest("hex");
+      // llama.cpp's tokenization; a SentencePiece vocabulary starts with BOS (id 1), the gpt2 ones add none
+      const bos = c.vocabulary === "sentencepiece" ? [1] : [];
+      const textTokens = [...bos, ...(await peer.tokenize(path, text))].slice(0, TEXT_TOKENS);
+      if (textTokens.length < TEXT_TOKENS) throw new FileFormatError(textPath, `gives only ${textTokens.length} tokens with ${c.id}'s vocabulary`);
+      const input = { textTokens, greedyPrompt: textTokens.slice(0, GREEDY_PROMPT), greedySteps: GREEDY_STEPS };
+      const theirs = await peer.probe(path, input, COMPAT_CONTEXT);
+      const ours = await probeOurs(path, input, THREADS);
+      const maxDifference = maxProbabilityDifference(ours, theirs);
+      const base = c.quantizedFrom === undefined ? undefined : f32Runs.get(c.quantizedFrom);
+      const quantization = base && { ours: maxProbabilityDifference(ours, base.ours), llamaCpp: maxProbabilityDifference(theirs, base.theirs) };
+      let greedyAgreement = 0;
+      while (greedyAgreement < GREEDY_STEPS && ours.greedy[greedyAgreement] === theirs.greedy[greedyAgreement]) greedyAgreement++;
+      const outcome: CaseOutcome = {
+        case: c,
+        maxProbabilityDifference: maxDifference,
+        greedyAgreement,
+        greedySteps: GREEDY_STEPS,
+        minMarginOurs: Math.min(...ours.greedyMargins),
+        minMarginLlamaCpp: Math.min(...theirs.greedyMargins),
+        meanTop1: theirs.probabilities.reduce((s, p) => s + Math.max(...p), 0) / TEXT_TOKENS,
+        ...(quantization && { quantizationEffect: quantization }),
+        passed: quantization
+          ? maxDifference <= Math.max(quantization.ours, quantization.llamaCpp)
+          : maxDifference <= PROBABILITY_TOLERANCE && greedyAgreement === GREEDY_STEPS,
+      };
+      outcomes.push(outcome);
+      if (c.weightType === "f32") {
+        f32Runs.set(c.id, { ours, theirs });
+        expectations.push(expectationFrom(c.id, sha256, textTokens, input.greedyPrompt, theirs));
+      }
+      const { case: _, ...line } = outcome;
+      process.stdout.write(JSON.stringify({ id: c.id, ...line }) + "\n");
+      rmSync(path);
+    }
+  } finally {
+    await peer.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const producedBy = `node-llama-cpp ${peer.version} (${install.packages.join(", ")}), CPU, f32 KV cache, no flash attention, ${THREADS} threads`;
+  const expectationsFile = { producedBy, command: COMMAND, text: `${TEXT_FILE}, first ${TEXT_TOKENS} tokens`, cases: expectations };
+  await writeText(join(root, EXPECTATIONS_PATH), JSON.stringify(expectationsFile) + "\n");
+  await writeText(join(root, REPORT_PATH), compatibilityMarkdown(outcomes, { producedBy, command: COMMAND, textFile: TEXT_FILE, textTokens: TEXT_TOKENS, greedyPrompt: GREEDY_PROMPT }));
+  process.stderr.write(`compat: wrote ${REPORT_PATH} and ${EXPECTATIONS_PATH}\n`);
+  if (outcomes.some((o) => !o.passed)) process.exitCode = 1;
+}
+
+/** Largest |p - q| over every position and vocabulary entry of two runs on the same tokens. */
+function maxProbabilityDifference(a: ProbeResult, b: ProbeResult): number {
+  let max = 0;
+  a.probabilities.forEach((row, t) => {
+    const other = b.probabilities[t]!;
+    for (let i = 0; i < row.length; i++) max = Math.max(max, Math.abs(row[i]! - other[i]!));
+  });
+  return max;
+}
+
+async function writeText(path: string, text: string): Promise<void> {
+  await AtomicFileWriter.writeFile(path, (writer) => writer.write(new TextEncoder().encode(text)));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`compat: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

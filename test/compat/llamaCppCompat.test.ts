@@ -1,0 +1,64 @@
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { COMPAT_CASES } from "../../src/bench/compat/compatCases.js";
+import { writeCompatModel } from "../../src/bench/compat/compatModel.js";
+import { probeOurs } from "../../src/bench/compat/ourProbe.js";
+import {
+  checkAgainstExpectation,
+  PROBABILITY_SCALE,
+  PROBABILITY_TOLERANCE,
+  type ExpectationsFile,
+} from "../../src/bench/compat/expectations.js";
+import type { ModelConfig } from "../../src/model/config.js";
+import { PROJECT_ROOT } from "../support/paths.js";
+
+// This engine against llama.cpp's stored answers for the compatibility cases (written by `npm run compat`, which runs
+// llama.cpp through node-llama-cpp; see docs/COMPATIBILITY.md). Each case's GGUF is regenerated from its seed and
+// must be byte for byte the file llama.cpp ran; every stored probability (llama.cpp's top tokens at each of 256
+// positions and the text's own next token) must be matched within 1e-3, and all 64 greedy tokens.
+
+const expectations = JSON.parse(readFileSync(join(PROJECT_ROOT, "test", "compat", "llamacpp-expectations.json"), "utf8")) as ExpectationsFile;
+const dir = mkdtempSync(join(tmpdir(), "qaq-compat-test-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The stored values are rounded to 1e-6: half of that comes on top of the tolerance. */
+const TOLERANCE = PROBABILITY_TOLERANCE + 0.5 / PROBABILITY_SCALE;
+
+for (const c of COMPAT_CASES) {
+  test(`${c.id}: matches llama.cpp's probabilities and greedy tokens`, { timeout: 120_000 }, async () => {
+    const expected = expectations.cases.find((e) => e.id === c.id);
+    assert.ok(expected, `no stored expectation for ${c.id}: run npm run compat`);
+    const path = join(dir, `${c.id}.gguf`);
+    await writeCompatModel(path, c);
+    const sha256 = createHash("sha256").update(readFileSync(path)).digest("hex");
+    assert.equal(sha256, expected.sha256, `${c.id}: the regenerated file is not the one llama.cpp ran (run npm run compat)`);
+    const input = { textTokens: expected.textTokens, greedyPrompt: expected.greedyPrompt, greedySteps: expected.greedy.length };
+    const ours = await probeOurs(path, input, 2);
+    const check = checkAgainstExpectation(expected, ours);
+    assert.ok(
+      check.maxProbabilityDifference <= TOLERANCE,
+      `${c.id}: probability differs by ${check.maxProbabilityDifference.toExponential(2)} at position ${check.worst.position}, token ${check.worst.token}`,
+    );
+    assert.equal(check.greedyAgreement, expected.greedy.length, `${c.id}: greedy tokens differ from step ${check.greedyAgreement}`);
+
+    // the check can fail: the same file run with the other rope pairing is far outside the tolerance
+    const otherRope = (config: ModelConfig): ModelConfig => ({
+      ...config,
+      arch: { ...config.arch, ropeStyle: config.arch.ropeStyle === "neox" ? "interleaved" : "neox" },
+    });
+    const wrong = checkAgainstExpectation(expected, await probeOurs(path, input, 2, otherRope));
+    assert.ok(wrong.maxProbabilityDifference > 10 * PROBABILITY_TOLERANCE, `${c.id}: the wrong rope pairing went unnoticed (${wrong.maxProbabilityDifference})`);
+    rmSync(path);
+  });
+}
+
+test("every stored expectation belongs to a current case", () => {
+  const ids = new Set(COMPAT_CASES.map((c) => c.id));
+  for (const e of expectations.cases) assert.ok(ids.has(e.id), `stale expectation ${e.id}`);
+  assert.match(expectations.producedBy, /node-llama-cpp/);
+  assert.equal(expectations.command, "npm run compat");
+});
