@@ -53,6 +53,8 @@ seed (src/bench/compat/compatCases.ts, compatModel.ts; weights scaled so that th
 - **margin**: the smallest top-1 minus top-2 logit over the greedy steps (ours / llama.cpp's): how far the closest
   greedy decision was from a tie.
 - **top-1**: llama.cpp's mean probability of its most likely token over the text: how peaked the model is.
+- **tokenizer**: the kind of GGUF vocabulary the file carries, made up for these files (src/format/syntheticVocabulary.ts,
+  syntheticBpeVocabulary.ts) and accepted by llama.cpp, which tokenized the text; token ids are compared, not text.
 
 | architecture | case | stands for | shape | tokenizer | weights | max \\|Δp\\| | greedy | margin | top-1 | |
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
