@@ -13,6 +13,9 @@ const LLAMA_FILE_TYPES: { readonly [T in TensorType]: number } = {
   f16: 1,
   q4_0: 2,
   q8_0: 7,
+  q4_k: 14, // LLAMA_FTYPE_MOSTLY_Q4_K_S
+  q5_k: 16, // LLAMA_FTYPE_MOSTLY_Q5_K_S
+  q6_k: 18, // LLAMA_FTYPE_MOSTLY_Q6_K
   bf16: 32,
 };
 

@@ -3,7 +3,7 @@
  * Shapes are in ggml order: shape[0] is the fastest-varying (contiguous) dimension, so a weight matrix
  * with `rows` outputs of `cols` inputs has shape [cols, rows].
  */
-export type TensorType = "f32" | "f16" | "bf16" | "q8_0" | "q4_0";
+export type TensorType = "f32" | "f16" | "bf16" | "q8_0" | "q4_0" | "q4_k" | "q5_k" | "q6_k";
 
 export interface TensorView {
   readonly name: string;

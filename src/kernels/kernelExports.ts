@@ -11,8 +11,12 @@
  *   q8_0/q4_0 matrices are read by the matvec/matmul kernels in the interleaved layout (whole groups of 4 rows
  *     stored block by block: 4 f16 scales, then the 4 rows' codes; rows after the last whole group stay plain;
  *     assembly/lib/quantBlocks.ts), produced in place from the plain layout by interleave_rows_q8_0/q4_0.
- *   q8 activations (input of the q8_0/q4_0 matvecs; see q8ActivationBytes): per token, `cols` int8 codes followed by
- *     cols/32 f32 scales (one per block of 32), value = scale*code; produced by quantize_act_q8.
+ *   q4_k/q5_k/q6_k weights: rows x (cols/256) super-blocks of 144/176/210 bytes (format/gguf/kQuants.ts); the kernels
+ *     read them with whole groups of 4 rows interleaved super-block by super-block (the 4 rows' blocks one after
+ *     another; assembly/lib/kQuantBlocks.ts), produced in place by interleave_rows_q4_k/q5_k/q6_k.
+ *   q8 activations (input of every quantized matvec; see q8ActivationBytes): per token, `cols` int8 codes, then
+ *     cols/32 f32 scales (one per block of 32), value = scale*code, then cols/32 f32 block sums scale*Σcodes (the
+ *     K-quants' mins multiply them); produced by quantize_act_q8.
  */
 import type { PackedAttentionExports } from "./packedKernelExports.js";
 
@@ -27,6 +31,13 @@ export interface KernelExports extends PackedAttentionExports {
   /** rows = groups of 4 weight rows: plain -> interleaved layout in place; scratch: [4·rowBytes] bytes per call */
   interleave_rows_q8_0(begin: number, end: number, w: number, scratch: number, cols: number): void;
   interleave_rows_q4_0(begin: number, end: number, w: number, scratch: number, cols: number): void;
+  /** K-quants: w interleaved super-block by super-block; xq: q8 activations of one token (cols % 256 == 0) */
+  matvec_q4_k(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number): void;
+  matvec_q5_k(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number): void;
+  matvec_q6_k(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number): void;
+  interleave_rows_q4_k(begin: number, end: number, w: number, scratch: number, cols: number): void;
+  interleave_rows_q5_k(begin: number, end: number, w: number, scratch: number, cols: number): void;
+  interleave_rows_q6_k(begin: number, end: number, w: number, scratch: number, cols: number): void;
   /** rows = tokens: x [nTok, cols] f32 -> xq [nTok, q8ActivationBytes(cols)] */
   quantize_act_q8(begin: number, end: number, x: number, xq: number, cols: number): void;
 
@@ -37,6 +48,9 @@ export interface KernelExports extends PackedAttentionExports {
   /** w: interleaved [rows, cols/32] blocks; xq: [nTok, q8ActivationBytes(cols)] */
   matmul_q8_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
   matmul_q4_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
+  matmul_q4_k(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
+  matmul_q5_k(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
+  matmul_q6_k(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
 
   /** rows = tokens: out[t] = x[t] / sqrt(mean(x[t]²) + eps) ⊙ weight; x, out: [nTok, dim] (may alias) */
   rmsnorm(begin: number, end: number, x: number, weight: number, out: number, dim: number, eps: number): void;
@@ -76,7 +90,7 @@ export interface KernelExports extends PackedAttentionExports {
   copy_bytes(begin: number, end: number, src: number, dst: number): void;
 }
 
-/** Bytes of one token's q8 activations: `cols` int8 codes then cols/32 f32 scales. */
+/** Bytes of one token's q8 activations: `cols` int8 codes, then cols/32 f32 scales, then cols/32 f32 block sums. */
 export function q8ActivationBytes(cols: number): number {
-  return cols + (cols / 32) * 4;
+  return cols + (cols / 32) * 8;
 }

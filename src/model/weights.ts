@@ -2,14 +2,14 @@ import type { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
 import type { ModelFile } from "../format/modelFile.js";
 import { TENSOR_NAMES, type TensorType, type TensorView } from "../format/tensor.js";
-import { dequantizeWeightRow, interleaveInPlace, isQuantType, type RowLayout } from "./interleavedRows.js";
-import { dequantizeTensorRow } from "../format/gguf/ggmlTypes.js";
+import { dequantizeWeightRow, interleaveInPlace, isInterleavedType, type RowLayout } from "./interleavedRows.js";
+import { GGML_TYPES, dequantizeTensorRow } from "../format/gguf/ggmlTypes.js";
 import { queryDim, type ModelConfig } from "./config.js";
-import { FileFormatError, UnsupportedError } from "../util/errors.js";
+import { FileFormatError } from "../util/errors.js";
 
 /**
- * The model's weights in the wasm heap in their stored type (f32, f16, bf16, q8_0 or q4_0 stay as they are; kernels
- * read them directly). When the model file was read into the heap (Engine does this), a matrix is the file's own
+ * The model's weights in the wasm heap in their stored type (f32, f16, bf16, q8_0, q4_0, q4_k, q5_k and q6_k stay as
+ * they are; kernels read them directly, dispatched on GGML_TYPES[type].kernels). When the model file was read into the heap (Engine does this), a matrix is the file's own
  * bytes, used in place; otherwise it is copied in once. Quantized matrices that the matvec kernels read are put in
  * the interleaved row layout in place (interleavedRows.ts). Only the 1-D norm weights are widened to f32.
  */
@@ -65,8 +65,6 @@ export interface Weights {
   readonly regions: readonly Region[];
 }
 
-const MATVEC_TYPES: readonly TensorType[] = ["f32", "f16", "bf16", "q8_0", "q4_0"];
-
 /** `fileRegion`: the heap region holding the file's bytes, if it was read into the heap (its tensors are used in place). */
 export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Region): Weights {
   const { config } = file;
@@ -84,9 +82,9 @@ export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Regi
     if (t.shape.length !== 2 || t.shape[0] !== cols || t.shape[1] !== rows) {
       throw new FileFormatError(file.path, `tensor ${name} has shape [${t.shape.join(", ")}], expected [${cols}, ${rows}]`);
     }
-    if (!MATVEC_TYPES.includes(t.type)) throw new UnsupportedError(`${file.path}: tensor ${name} has unsupported type ${t.type}`);
-    if ((t.type === "q8_0" || t.type === "q4_0") && cols % 32 !== 0) {
-      throw new FileFormatError(file.path, `tensor ${name}: ${t.type} rows of ${cols} values are not whole blocks of 32`);
+    const traits = GGML_TYPES[t.type];
+    if (cols % traits.blockSize !== 0) {
+      throw new FileFormatError(file.path, `tensor ${name}: ${traits.name} rows of ${cols} values are not whole blocks of ${traits.blockSize}`);
     }
     let region: Region;
     let bytes: Uint8Array;
@@ -101,7 +99,7 @@ export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Regi
       regions.push(region);
     }
     let layout: RowLayout = "plain";
-    if (forMatvec && isQuantType(t.type)) {
+    if (forMatvec && isInterleavedType(t.type)) {
       interleaveInPlace(compute, t.type, region.ptr, rows, cols);
       layout = "interleaved4";
     }

@@ -41,6 +41,9 @@ test("traits table: ggml ids, block sizes and byte sizes are ggml's", () => {
     f16: [1, 1, 2],
     q4_0: [2, 32, 18],
     q8_0: [8, 32, 34],
+    q4_k: [12, 256, 144],
+    q5_k: [13, 256, 176],
+    q6_k: [14, 256, 210],
     bf16: [30, 1, 2],
   };
   for (const [type, [id, blockSize, bytes]] of Object.entries(expected) as [TensorType, [number, number, number]][]) {
@@ -48,8 +51,8 @@ test("traits table: ggml ids, block sizes and byte sizes are ggml's", () => {
     assert.deepEqual([traits.ggmlId, traits.blockSize, traits.bytesPerBlock], [id, blockSize, bytes], type);
     assert.equal(tensorTypeFromGgmlId(id), type);
   }
-  assert.equal(tensorTypeFromGgmlId(12), undefined);
-  assert.equal(describeGgmlTypeId(12), "Q4_K (12)");
+  assert.equal(tensorTypeFromGgmlId(10), undefined);
+  assert.equal(describeGgmlTypeId(10), "Q2_K (10)");
   assert.equal(describeGgmlTypeId(99), "unknown type 99");
   assert.equal(tensorByteSize("q8_0", [64, 3]), 2 * 34 * 3);
 });
@@ -136,17 +139,18 @@ test("odd lengths: quantizing values that are not whole blocks is refused", () =
 });
 
 test("dequantizeTensorRow reads one row of any type, from aligned or unaligned bytes, and checks the row", () => {
-  const values = testValues(6, 4); // 3 rows of 64
   for (const type of Object.keys(GGML_TYPES) as TensorType[]) {
+    const cols = GGML_TYPES[type].blockSize === 256 ? 256 : 64;
+    const values = testValues((3 * cols) / 32, 4); // 3 rows
     const stored = quantizeValues(type, values);
     const unaligned = new Uint8Array(stored.byteLength + 1).subarray(1);
     unaligned.set(stored);
     const whole = dequantize(type, stored, values.length);
     for (const data of [stored, unaligned]) {
-      const tensor = { name: "t", type, shape: [64, 3], data };
-      const row = new Float32Array(64);
+      const tensor = { name: "t", type, shape: [cols, 3], data };
+      const row = new Float32Array(cols);
       dequantizeTensorRow(tensor, 2, row);
-      assert.deepEqual(row, whole.subarray(128, 192), type);
+      assert.deepEqual(row, whole.subarray(2 * cols, 3 * cols), type);
       assert.throws(() => dequantizeTensorRow(tensor, 3, row), UsageError);
     }
   }

@@ -57,7 +57,7 @@ function tensorsOfEveryType(): { tensors: GgufTensorData[]; values: Map<string, 
   const tensors: GgufTensorData[] = [];
   const values = new Map<string, Float32Array>();
   for (const type of Object.keys(GGML_TYPES) as TensorType[]) {
-    const shape = type === "f32" ? [5] : [64, 3];
+    const shape = type === "f32" ? [5] : [GGML_TYPES[type].blockSize === 256 ? 256 : 64, 3];
     const source = Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => rng.uniform(-2, 2));
     tensors.push({ name: `w.${type}`, type, shape, data: quantizeValues(type, source) });
     values.set(`w.${type}`, source);
@@ -79,10 +79,13 @@ test("every metadata value type, and tensors of every type, survive write -> par
     const input = tensors[i]!;
     assert.deepEqual([tensor.name, tensor.type, tensor.shape], [input.name, input.type, input.shape]);
     assert.deepEqual(tensor.data, input.data, tensor.name);
-    // the values decode to within the type's error (block formats: |d|/2, |d| when clipped, d <= amax/8 here)
+    // the values decode to within the type's error (block formats: |d|/2, |d| when clipped, d <= amax/8 here;
+    // K-quants: ((hi - lo + dmin)/L + d)/2 with hi - lo <= 4, dmin <= 2/63, d <= 4.04/(63·L) (kQuantize.ts), L = 15, 31;
+    // Q6_K: (amax/31 + d)/2, amax <= 2)
     const decoded = new Float32Array(input.data.byteLength / GGML_TYPES[input.type].bytesPerBlock * GGML_TYPES[input.type].blockSize);
     GGML_TYPES[tensor.type].dequantizeRow(tensor.data, decoded.length, decoded);
-    const limit = { f32: 0, f16: 2 * 2 ** -11, bf16: 2 * 2 ** -8, q8_0: (2 / 127) * 0.57, q4_0: (2 / 8) * 1.01 }[tensor.type];
+    const limit = { f32: 0, f16: 2 * 2 ** -11, bf16: 2 * 2 ** -8, q8_0: (2 / 127) * 0.57, q4_0: (2 / 8) * 1.01,
+      q4_k: ((4 + 2 / 63) / 15 + 4.04 / 945) / 2 * 1.001, q5_k: ((4 + 2 / 63) / 31 + 4.04 / 1953) / 2 * 1.001, q6_k: (2 / 31 + 2 / 3937) / 2 * 1.001 }[tensor.type];
     values.get(tensor.name)!.forEach((v, j) => assert.ok(Math.abs(decoded[j]! - v) <= limit, `${tensor.name}[${j}]`));
   }
 });

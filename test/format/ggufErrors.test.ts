@@ -83,7 +83,8 @@ test("absurd counts and lengths fail at once instead of looping or allocating", 
 test("an unsupported tensor type is named with its ggml name and id", () => {
   const { bytes } = validFile();
   const at = tensorTypeOffset(bytes, "first.weight", 2);
-  expectError(patched(bytes, at, (v) => v.setUint32(0, 12, true)), UnsupportedError, /tensor first\.weight has type Q4_K \(12\), which this engine does not support/);
+  expectError(patched(bytes, at, (v) => v.setUint32(0, 10, true)), UnsupportedError, /tensor first\.weight has type Q2_K \(10\), which this engine does not support/);
+  expectError(patched(bytes, at, (v) => v.setUint32(0, 11, true)), UnsupportedError, /tensor first\.weight has type Q3_K \(11\), which this engine does not support.*Q4_K, Q5_K, Q6_K/);
   expectError(patched(bytes, at, (v) => v.setUint32(0, 99, true)), UnsupportedError, /unknown type 99/);
 });
 

@@ -35,14 +35,24 @@ export function randomQ4_0Weights(rng: () => number, rows: number, cols: number)
   return bytes;
 }
 
-/** nTok tokens of q8 activations: random codes in [-127, 127] and positive f32 scales. */
+/**
+ * nTok tokens of q8 activations: random codes in [-127, 127], positive f32 scales, and the block sums
+ * f32(scale·Σ codes) that quantize_act_q8 writes after the scales.
+ */
 export function randomQ8Activations(rng: () => number, nTok: number, cols: number): Uint8Array {
   const tokenBytes = q8ActivationBytes(cols);
+  const blocks = cols / BLOCK_ELEMENTS;
   const bytes = new Uint8Array(nTok * tokenBytes);
   const view = new DataView(bytes.buffer);
   for (let t = 0; t < nTok; t++) {
     for (let c = 0; c < cols; c++) view.setInt8(t * tokenBytes + c, Math.floor(rng() * 255) - 127);
-    for (let b = 0; b < cols / BLOCK_ELEMENTS; b++) view.setFloat32(t * tokenBytes + cols + 4 * b, 0.001 + 0.02 * rng(), true);
+    for (let b = 0; b < blocks; b++) {
+      const scale = Math.fround(0.001 + 0.02 * rng());
+      let sum = 0;
+      for (let j = 0; j < BLOCK_ELEMENTS; j++) sum += view.getInt8(t * tokenBytes + b * BLOCK_ELEMENTS + j);
+      view.setFloat32(t * tokenBytes + cols + 4 * b, scale, true);
+      view.setFloat32(t * tokenBytes + cols + 4 * blocks + 4 * b, Math.fround(scale * sum), true);
+    }
   }
   return bytes;
 }

@@ -1,16 +1,21 @@
 /**
- * The ggml tensor types this engine reads and writes, in one explicit traits table. Layouts (little-endian):
+ * The ggml tensor types this engine reads and writes, one traits record per type in one table (ggml's type-traits
+ * style): adding a type means a record here plus its kernel file. Layouts (little-endian):
  *
- *   F32  (ggml id 0):  block of 1 value,  4 bytes: IEEE float32
- *   F16  (ggml id 1):  block of 1 value,  2 bytes: IEEE binary16
- *   Q4_0 (ggml id 2):  block of 32 values, 18 bytes: fp16 d, 16 bytes of nibble pairs (see blockQuant.ts)
- *   Q8_0 (ggml id 8):  block of 32 values, 34 bytes: fp16 d, 32 x int8 (see blockQuant.ts)
- *   BF16 (ggml id 30): block of 1 value,  2 bytes: bfloat16 (the top half of a float32)
+ *   F32  (ggml id 0):  block of 1 value,    4 bytes: IEEE float32
+ *   F16  (ggml id 1):  block of 1 value,    2 bytes: IEEE binary16
+ *   Q4_0 (ggml id 2):  block of 32 values,  18 bytes: fp16 d, 16 bytes of nibble pairs (see blockQuant.ts)
+ *   Q8_0 (ggml id 8):  block of 32 values,  34 bytes: fp16 d, 32 x int8 (see blockQuant.ts)
+ *   Q4_K (ggml id 12): block of 256 values, 144 bytes: fp16 d, dmin, 6-bit scales/mins, 4-bit codes (kQuants.ts)
+ *   Q5_K (ggml id 13): block of 256 values, 176 bytes: as Q4_K plus a fifth bit per code (kQuants.ts)
+ *   Q6_K (ggml id 14): block of 256 values, 210 bytes: 6-bit codes, 16 int8 scales, fp16 d (kQuants.ts)
+ *   BF16 (ggml id 30): block of 1 value,    2 bytes: bfloat16 (the top half of a float32)
  *
  * A row (shape[0] values, the contiguous dimension) is always whole blocks; a tensor is rows stored back to back.
  * Every other ggml type id is known by name only, so an unsupported file fails with a message naming its type.
  */
 import type { TensorType, TensorView } from "../tensor.js";
+import type { KernelExports } from "../../kernels/kernelExports.js";
 import { f16ArrayToF32, f16FromF32Bits, f32ToBf16 } from "../../quant/fp16.js";
 import { UsageError } from "../../util/errors.js";
 import {
@@ -22,6 +27,28 @@ import {
   quantizeRowQ4_0,
   quantizeRowQ8_0,
 } from "./blockQuant.js";
+import {
+  QK_K, Q4_K_BLOCK_BYTES, Q5_K_BLOCK_BYTES, Q6_K_BLOCK_BYTES, dequantizeRowQ4_K, dequantizeRowQ5_K, dequantizeRowQ6_K,
+} from "./kQuants.js";
+import { quantizeRowQ4_K, quantizeRowQ5_K, quantizeRowQ6_K } from "./kQuantize.js";
+
+type KernelName = keyof KernelExports;
+
+/**
+ * How the kernels read a weight type (src/model/linear.ts and interleavedRows.ts dispatch on this alone):
+ *   matvec(begin, end, w, input, out, cols[, rows]) for one token, matmul(begin, end, w, input, out, cols, rows, nTok)
+ *   for a block of tokens; `input` f32 activations, or q8 activations (quantize_act_q8) when input is "q8" (the
+ *   q8 matvecs also take rows: the interleaved layout's whole groups end at rows & ~3).
+ *   interleave: the in-place kernel that rewrites whole groups of 4 rows at load (interleave(begin, end, w, scratch,
+ *   cols) over groups), and the group layout it makes: "scalesFirst" (per block: the 4 rows' f16 scales, then their
+ *   codes; q8_0/q4_0) or "wholeBlocks" (per block: the 4 rows' blocks one after another; K-quants).
+ */
+export interface WeightKernels {
+  readonly matvec: KernelName;
+  readonly matmul: KernelName;
+  readonly input: "f32" | "q8";
+  readonly interleave: { readonly kernel: KernelName; readonly layout: "scalesFirst" | "wholeBlocks" } | null;
+}
 
 export interface GgmlTypeTraits {
   /** ggml's enum value, as stored in GGUF tensor infos. */
@@ -31,33 +58,60 @@ export interface GgmlTypeTraits {
   /** Values per block. */
   readonly blockSize: number;
   readonly bytesPerBlock: number;
-  /** bytes: n/blockSize blocks -> out[0..n); n is a multiple of blockSize. */
+  /** bytes: n/blockSize blocks -> out[0..n); n is a multiple of blockSize. The reference decoding. */
   dequantizeRow(bytes: Uint8Array, n: number, out: Float32Array): void;
   /** values (length a multiple of blockSize) -> out: the blocks, bytesPerBlock each. */
   quantizeRow(values: Float32Array, out: Uint8Array): void;
+  readonly kernels: WeightKernels;
 }
 
+const floatKernels = (type: "f32" | "f16" | "bf16"): WeightKernels => ({
+  matvec: `matvec_${type}`, matmul: `matmul_${type}`, input: "f32", interleave: null,
+});
+const quantKernels = (type: "q8_0" | "q4_0" | "q4_k" | "q5_k" | "q6_k"): WeightKernels => ({
+  matvec: `matvec_${type}`,
+  matmul: `matmul_${type}`,
+  input: "q8",
+  interleave: { kernel: `interleave_rows_${type}`, layout: type === "q8_0" || type === "q4_0" ? "scalesFirst" : "wholeBlocks" },
+});
+
 export const GGML_TYPES: { readonly [T in TensorType]: GgmlTypeTraits } = {
-  f32: { ggmlId: 0, name: "F32", blockSize: 1, bytesPerBlock: 4, dequantizeRow: dequantizeRowF32, quantizeRow: quantizeRowF32 },
-  f16: { ggmlId: 1, name: "F16", blockSize: 1, bytesPerBlock: 2, dequantizeRow: dequantizeRowF16, quantizeRow: quantizeRowF16 },
+  f32: {
+    ggmlId: 0, name: "F32", blockSize: 1, bytesPerBlock: 4,
+    dequantizeRow: dequantizeRowF32, quantizeRow: quantizeRowF32, kernels: floatKernels("f32"),
+  },
+  f16: {
+    ggmlId: 1, name: "F16", blockSize: 1, bytesPerBlock: 2,
+    dequantizeRow: dequantizeRowF16, quantizeRow: quantizeRowF16, kernels: floatKernels("f16"),
+  },
   q4_0: {
-    ggmlId: 2,
-    name: "Q4_0",
-    blockSize: QK,
-    bytesPerBlock: Q4_0_BLOCK_BYTES,
-    dequantizeRow: dequantizeRowQ4_0,
-    quantizeRow: quantizeRowQ4_0,
+    ggmlId: 2, name: "Q4_0", blockSize: QK, bytesPerBlock: Q4_0_BLOCK_BYTES,
+    dequantizeRow: dequantizeRowQ4_0, quantizeRow: quantizeRowQ4_0, kernels: quantKernels("q4_0"),
   },
   q8_0: {
-    ggmlId: 8,
-    name: "Q8_0",
-    blockSize: QK,
-    bytesPerBlock: Q8_0_BLOCK_BYTES,
-    dequantizeRow: dequantizeRowQ8_0,
-    quantizeRow: quantizeRowQ8_0,
+    ggmlId: 8, name: "Q8_0", blockSize: QK, bytesPerBlock: Q8_0_BLOCK_BYTES,
+    dequantizeRow: dequantizeRowQ8_0, quantizeRow: quantizeRowQ8_0, kernels: quantKernels("q8_0"),
   },
-  bf16: { ggmlId: 30, name: "BF16", blockSize: 1, bytesPerBlock: 2, dequantizeRow: dequantizeRowBf16, quantizeRow: quantizeRowBf16 },
+  q4_k: {
+    ggmlId: 12, name: "Q4_K", blockSize: QK_K, bytesPerBlock: Q4_K_BLOCK_BYTES,
+    dequantizeRow: dequantizeRowQ4_K, quantizeRow: quantizeRowQ4_K, kernels: quantKernels("q4_k"),
+  },
+  q5_k: {
+    ggmlId: 13, name: "Q5_K", blockSize: QK_K, bytesPerBlock: Q5_K_BLOCK_BYTES,
+    dequantizeRow: dequantizeRowQ5_K, quantizeRow: quantizeRowQ5_K, kernels: quantKernels("q5_k"),
+  },
+  q6_k: {
+    ggmlId: 14, name: "Q6_K", blockSize: QK_K, bytesPerBlock: Q6_K_BLOCK_BYTES,
+    dequantizeRow: dequantizeRowQ6_K, quantizeRow: quantizeRowQ6_K, kernels: quantKernels("q6_k"),
+  },
+  bf16: {
+    ggmlId: 30, name: "BF16", blockSize: 1, bytesPerBlock: 2,
+    dequantizeRow: dequantizeRowBf16, quantizeRow: quantizeRowBf16, kernels: floatKernels("bf16"),
+  },
 };
+
+/** Every supported type, in table order. */
+export const TENSOR_TYPES = Object.keys(GGML_TYPES) as readonly TensorType[];
 
 /** Names of every ggml type id (ggml.h, enum ggml_type), for error messages; ids 4, 5 and 31..33, 36..38 are retired. */
 export const GGML_TYPE_NAMES: Readonly<Record<number, string>> = {

@@ -30,7 +30,7 @@ export function matmul_q4_0(begin: i32, end: i32, w: usize, xq: usize, out: usiz
 // @ts-ignore: decorator
 @inline function matmulQuant(kind: i32, begin: i32, end: i32, w: usize, xq: usize, out: usize, cols: i32, rows: i32, nTok: i32): void {
   const rowBytes = <usize>(cols >> 5) * blockBytes(kind);
-  const tokenBytes = <usize>cols + (<usize>cols >> 3);
+  const tokenBytes = <usize>cols + (<usize>cols >> 2); // q8ActivationBytes(cols)
   const outRowBytes = <usize>rows << 2;
   const tiledTokens = nTok & ~3;
   for (let t0 = 0; t0 < tiledTokens; t0 += TOKEN_CHUNK) {

@@ -38,3 +38,35 @@ export function interleave_rows_q4_0(begin: i32, end: i32, w: usize, scratch: us
     }
   }
 }
+
+// K-quants: a group block is simply the 4 rows' whole super-blocks one after another (lib/kQuantBlocks.ts); the
+// kernels gather each row's scales themselves, so the fields stay as ggml stores them.
+
+export function interleave_rows_q4_k(begin: i32, end: i32, w: usize, scratch: usize, cols: i32): void {
+  interleaveWholeBlocks(begin, end, w, scratch, cols >> 8, 144);
+}
+
+export function interleave_rows_q5_k(begin: i32, end: i32, w: usize, scratch: usize, cols: i32): void {
+  interleaveWholeBlocks(begin, end, w, scratch, cols >> 8, 176);
+}
+
+export function interleave_rows_q6_k(begin: i32, end: i32, w: usize, scratch: usize, cols: i32): void {
+  interleaveWholeBlocks(begin, end, w, scratch, cols >> 8, 210);
+}
+
+// @ts-ignore: decorator
+@inline function interleaveWholeBlocks(begin: i32, end: i32, w: usize, scratch: usize, blocks: i32, bb: usize): void {
+  const rowBytes = <usize>blocks * bb;
+  const groupBytes = rowBytes << 2;
+  for (let g = begin; g < end; g++) {
+    const group = w + <usize>g * groupBytes;
+    memory.copy(scratch, group, groupBytes);
+    let dst = group;
+    for (let b = 0; b < blocks; b++) {
+      for (let k: usize = 0; k < 4; k++) {
+        memory.copy(dst, scratch + k * rowBytes + <usize>b * bb, bb);
+        dst += bb;
+      }
+    }
+  }
+}
