@@ -1,28 +1,50 @@
 /**
- * llama2.c checkpoint + tokenizer -> GGUF v3 "llama" model, like llama.cpp's convert-llama2c-to-ggml: the llama.*
- * hyper-parameters, the SentencePiece vocabulary under tokenizer.ggml.*, and the weights with the matrices in the
- * requested type (norms stay F32). Tensors are converted and written one at a time, never all in memory.
+ * Model conversion to GGUF v3, tensors converted and written one at a time, never all in memory:
+ *   - a llama2.c checkpoint + tokenizer -> a "llama" GGUF, like llama.cpp's convert-llama2c-to-ggml: the llama.*
+ *     hyper-parameters, the SentencePiece vocabulary under tokenizer.ggml.*, and the weights;
+ *   - a GGUF file with F32/F16/BF16 matrices -> the same file (every metadata entry kept, general.file_type set) with
+ *     its matrices re-encoded.
+ * Matrices are stored as the recipe says (weightRecipe.ts: one type, or the q4_k_m / q5_k_m mixes); norms and other
+ * 1-D tensors stay as they are (F32 for llama2.c). Every quantized tensor's round-trip error is measured on the way
+ * (roundTripError.ts) and returned with the list of what was written.
  */
 import { basename, extname } from "node:path";
-import { FileFormatError } from "../util/errors.js";
+import { FileFormatError, UsageError } from "../util/errors.js";
 import { GGML_TYPES, quantizeValues } from "./gguf/ggmlTypes.js";
-import { writeGgufFile, type GgufTensorSpec } from "./gguf/writeGguf.js";
+import type { GgufValue } from "./gguf/ggufValue.js";
+import { hasGgufMagic, parseGguf } from "./gguf/parseGguf.js";
+import { writeGgufFile, type GgufMetadataEntry, type GgufTensorSpec } from "./gguf/writeGguf.js";
 import { parseLlama2cCheckpoint } from "./llama2c.js";
 import { loadLlama2cTokenizerFile } from "./llama2cTokenizerFile.js";
 import { llamaModelMetadata, llamaVocabularyMetadata } from "./llamaGgufMetadata.js";
-import { llamaTensorShapes, storageTypeFor } from "./llamaTensors.js";
+import { llamaTensorShapes } from "./llamaTensors.js";
 import { readWholeFile } from "./readWholeFile.js";
+import { RoundTripErrors, type TypeError } from "./roundTripError.js";
 import type { TensorType, TensorView } from "./tensor.js";
+import { LLAMA_FILE_TYPES, tensorTypeFor, type WeightRecipe } from "./weightRecipe.js";
 
-/** What was written: every tensor with the type it was stored in (see storageTypeFor for fallbacks). */
+/** What was written: every tensor with the type it was stored in (see weightRecipe.ts for fallbacks and mixes). */
 export type ConvertedTensor = GgufTensorSpec;
+
+export interface ConversionResult {
+  readonly tensors: readonly ConvertedTensor[];
+  /** per stored quantized type: tensors, values, relative RMS error, worst error as a fraction of its bound */
+  readonly errors: readonly TypeError[];
+}
+
+/** Source types a matrix may be re-encoded from (re-quantizing quantized weights would compound their error). */
+const FLOAT_SOURCES: readonly TensorType[] = ["f32", "f16", "bf16"];
 
 export async function convertLlama2cToGguf(
   binPath: string,
   tokenizerPath: string,
   outPath: string,
-  type: TensorType,
+  recipe: WeightRecipe,
 ): Promise<readonly ConvertedTensor[]> {
+  return (await convertLlama2c(binPath, tokenizerPath, outPath, recipe)).tensors;
+}
+
+export async function convertLlama2c(binPath: string, tokenizerPath: string, outPath: string, recipe: WeightRecipe): Promise<ConversionResult> {
   const checkpoint = parseLlama2cCheckpoint(await readWholeFile(binPath), binPath);
   const { config } = checkpoint;
   const tokenizer = await loadLlama2cTokenizerFile(tokenizerPath);
@@ -39,22 +61,87 @@ export async function convertLlama2cToGguf(
   const specs: ConvertedTensor[] = llamaTensorShapes(config, checkpoint.tiedClassifier).map(({ name, shape }) => ({
     name,
     shape,
-    type: storageTypeFor(type, shape),
+    type: tensorTypeFor(recipe, name, shape, config.nLayers),
   }));
   const metadata = [
-    ...llamaModelMetadata(config, basename(binPath, extname(binPath)), type),
+    ...llamaModelMetadata(config, basename(binPath, extname(binPath)), recipe),
     ...llamaVocabularyMetadata(tokenizer.pieces, tokenizer.scores),
   ];
-  await writeGgufFile(outPath, metadata, specs, (spec) => [encodeTensor(sourceTensors.get(spec.name)!, spec.type)]);
-  return specs;
+  const errors = new RoundTripErrors();
+  await writeGgufFile(outPath, metadata, specs, (spec) => [encodeTensor(sourceTensors.get(spec.name)!, spec.type, errors)]);
+  return { tensors: specs, errors: errors.summary() };
 }
 
-/** An F32 source tensor's values stored as `type`. */
-function encodeTensor(source: TensorView, type: TensorType): Uint8Array {
-  if (type === "f32") return source.data;
-  const count = source.data.byteLength / 4;
-  // [count] f32: a copy, since the source bytes need not be 4-aligned for a Float32Array view
+/**
+ * GGUF -> GGUF with the matrices re-encoded per `recipe`. Checked before anything is written: the file parses, names
+ * its architecture and block count, and every matrix to re-encode is F32, F16 or BF16 (or already of its target type,
+ * then copied as it is).
+ */
+export async function convertGguf(inPath: string, outPath: string, recipe: WeightRecipe): Promise<ConversionResult> {
+  const bytes = await readWholeFile(inPath);
+  if (!hasGgufMagic(bytes)) throw new FileFormatError(inPath, "is not a GGUF file");
+  const gguf = parseGguf(bytes, inPath);
+  const architecture = stringEntry(gguf.metadata.get("general.architecture"), "general.architecture", inPath);
+  const blockCount = gguf.metadata.get(`${architecture}.block_count`);
+  const nLayers = blockCount !== undefined && "value" in blockCount && typeof blockCount.value === "number" ? blockCount.value : NaN;
+  if (!Number.isInteger(nLayers) || nLayers < 1) throw new FileFormatError(inPath, `has no positive integer ${architecture}.block_count`);
+  const specs: ConvertedTensor[] = gguf.tensors.map((t) => ({
+    name: t.name,
+    shape: t.shape,
+    type: t.shape.length < 2 ? t.type : tensorTypeFor(recipe, t.name, t.shape, nLayers),
+  }));
+  specs.forEach((spec, i) => {
+    const source = gguf.tensors[i]!;
+    if (spec.type !== source.type && !FLOAT_SOURCES.includes(source.type)) {
+      throw new UsageError(
+        `${inPath}: tensor ${source.name} is ${GGML_TYPES[source.type].name}; convert from a file whose matrices are F32, F16 or BF16 ` +
+          "(re-quantizing quantized weights compounds their error)",
+      );
+    }
+  });
+  const metadata: GgufMetadataEntry[] = [...gguf.metadata]
+    .filter(([key]) => key !== "general.file_type")
+    .map(([key, value]) => ({ key, value }));
+  metadata.splice(1, 0, { key: "general.file_type", value: { type: "u32", value: LLAMA_FILE_TYPES[recipe] } });
+  const errors = new RoundTripErrors();
+  await writeGgufFile(outPath, metadata, specs, (spec, i) => {
+    const source = gguf.tensors[i]!;
+    return [spec.type === source.type ? source.data : encodeTensor(source, spec.type, errors)];
+  });
+  return { tensors: specs, errors: errors.summary() };
+}
+
+/** True when `path` holds a GGUF file (by its first bytes). */
+export async function isGgufFile(path: string): Promise<boolean> {
+  const { open } = await import("node:fs/promises");
+  const handle = await open(path, "r").catch(() => null);
+  if (handle === null) return false;
+  try {
+    const head = new Uint8Array(4);
+    await handle.read(head, 0, 4, 0);
+    return hasGgufMagic(head);
+  } finally {
+    await handle.close();
+  }
+}
+
+function stringEntry(value: GgufValue | undefined, key: string, file: string): string {
+  if (value === undefined || value.type !== "string") throw new FileFormatError(file, `has no string ${key}`);
+  return value.value;
+}
+
+/** A float source tensor's values stored as `type` (its round-trip error recorded when `type` is quantized). */
+function encodeTensor(source: TensorView, type: TensorType, errors: RoundTripErrors): Uint8Array {
+  if (type === source.type) return source.data;
+  const traits = GGML_TYPES[source.type];
+  const count = (source.data.byteLength / traits.bytesPerBlock) * traits.blockSize;
+  // [count] f32: a copy, since the source bytes need not be aligned for a typed-array view
   const values = new Float32Array(count);
-  GGML_TYPES.f32.dequantizeRow(source.data, count, values);
-  return quantizeValues(type, values);
+  traits.dequantizeRow(source.data, count, values);
+  for (let i = 0; i < count; i++) {
+    if (!Number.isFinite(values[i]!)) throw new UsageError(`tensor ${source.name} holds a non-finite value at index ${i}`);
+  }
+  const stored = quantizeValues(type, values);
+  if (GGML_TYPES[type].blockSize > 1) errors.add(type, values, stored);
+  return stored;
 }

@@ -5,19 +5,7 @@
  */
 import type { ModelConfig } from "../model/config.js";
 import type { GgufMetadataEntry } from "./gguf/layoutGguf.js";
-import type { TensorType } from "./tensor.js";
-
-/** llama.cpp's general.file_type codes (enum llama_ftype) for a model whose matrices are mostly `type`. */
-const LLAMA_FILE_TYPES: { readonly [T in TensorType]: number } = {
-  f32: 0,
-  f16: 1,
-  q4_0: 2,
-  q8_0: 7,
-  q4_k: 14, // LLAMA_FTYPE_MOSTLY_Q4_K_S
-  q5_k: 16, // LLAMA_FTYPE_MOSTLY_Q5_K_S
-  q6_k: 18, // LLAMA_FTYPE_MOSTLY_Q6_K
-  bf16: 32,
-};
+import { LLAMA_FILE_TYPES, type WeightRecipe } from "./weightRecipe.js";
 
 /** llama.cpp token types (enum llama_token_type). */
 export const LLAMA_TOKEN_TYPES = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
@@ -35,7 +23,7 @@ export const EOS_ID = 2;
  * general.* and <arch>.* entries for a model of this config (the prefix is config.arch.name), matrices mostly stored
  * as `weightType`. The head size is written when it is not dim / nHeads, linear rope scaling when it is set.
  */
-export function llamaModelMetadata(config: ModelConfig, name: string, weightType: TensorType): GgufMetadataEntry[] {
+export function llamaModelMetadata(config: ModelConfig, name: string, weightType: WeightRecipe): GgufMetadataEntry[] {
   const arch = config.arch.name;
   const entries: GgufMetadataEntry[] = [
     { key: "general.architecture", value: { type: "string", value: arch } },

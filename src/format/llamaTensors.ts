@@ -4,8 +4,7 @@
  */
 import { queryDim, type ModelConfig } from "../model/config.js";
 import { FileFormatError } from "../util/errors.js";
-import { GGML_TYPES } from "./gguf/ggmlTypes.js";
-import { TENSOR_NAMES, type TensorType, type TensorView } from "./tensor.js";
+import { TENSOR_NAMES, type TensorView } from "./tensor.js";
 
 export interface LlamaTensorShape {
   readonly name: string;
@@ -72,12 +71,4 @@ export function checkLlamaTensors(config: ModelConfig, tensors: ReadonlyMap<stri
   }
 }
 
-/**
- * The type a tensor is written in when `requested` is asked for: norms (1-D) stay f32, and a matrix whose rows are
- * not whole blocks of the requested type (stories260K's hidden size 172 for Q8_0/Q4_0) falls back to f16, as
- * llama.cpp's quantizer falls back for such rows.
- */
-export function storageTypeFor(requested: TensorType, shape: readonly number[]): TensorType {
-  if (shape.length < 2) return "f32";
-  return shape[0]! % GGML_TYPES[requested].blockSize === 0 ? requested : "f16";
-}
+export { storageTypeFor } from "./weightRecipe.js";

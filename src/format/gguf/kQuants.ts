@@ -120,3 +120,22 @@ export function dequantizeRowQ6_K(bytes: Uint8Array, n: number, out: Float32Arra
     }
   }
 }
+
+/**
+ * The quantization step of value i of a row of K-quant blocks, as stored: d·sc_j (Q4_K/Q5_K) or |d·sc_s| (Q6_K).
+ * A quantizer that rounds to the nearest code without clipping is off by at most half of it (kQuantize.ts).
+ */
+export function kQuantStep(type: "q4_k" | "q5_k" | "q6_k", bytes: Uint8Array, i: number): number {
+  const block = Math.floor(i / QK_K);
+  const within = i % QK_K;
+  if (type === "q6_k") {
+    const o = block * Q6_K_BLOCK_BYTES;
+    const sc = (bytes[o + Q6_K_SCALES_OFFSET + (within >> 4)]! << 24) >> 24;
+    return Math.abs(f16At(bytes, o + Q6_K_D_OFFSET) * sc);
+  }
+  const o = block * (type === "q4_k" ? Q4_K_BLOCK_BYTES : Q5_K_BLOCK_BYTES);
+  const sc = new Uint8Array(8);
+  const m = new Uint8Array(8);
+  unpackScalesMins(bytes, o + K_SCALES_OFFSET, sc, m);
+  return Math.abs(f16At(bytes, o) * sc[within >> 5]!);
+}
