@@ -10,7 +10,7 @@
  * the test that runs without llama.cpp checks). Exits 1 when a case fails.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,6 +35,7 @@ const TEXT_FILE = "../shared/data/tinystories/tinystories_val_head.txt";
 export const EXPECTATIONS_PATH = "test/compat/llamacpp-expectations.json";
 const REPORT_PATH = "docs/COMPATIBILITY.md";
 const COMMAND = "npm run compat";
+const KEPT_MARKER = "<!-- K-quant rows:";
 
 async function main(): Promise<void> {
   const textPath = join(root, TEXT_FILE);
@@ -96,7 +97,10 @@ async function main(): Promise<void> {
   const producedBy = `node-llama-cpp ${peer.version} (${install.packages.join(", ")}), CPU, f32 KV cache, no flash attention, ${THREADS} threads`;
   const expectationsFile = { producedBy, command: COMMAND, text: `${TEXT_FILE}, first ${TEXT_TOKENS} tokens`, cases: expectations };
   await writeText(join(root, EXPECTATIONS_PATH), JSON.stringify(expectationsFile) + "\n");
-  await writeText(join(root, REPORT_PATH), compatibilityMarkdown(outcomes, { producedBy, command: COMMAND, textFile: TEXT_FILE, textTokens: TEXT_TOKENS, greedyPrompt: GREEDY_PROMPT }));
+  // rows written by hand below KEPT_MARKER (the K-quant compatCheck runs) survive regeneration
+  const previous = existsSync(join(root, REPORT_PATH)) ? readFileSync(join(root, REPORT_PATH), "utf8") : "";
+  const kept = previous.includes(KEPT_MARKER) ? "\n" + previous.slice(previous.indexOf(KEPT_MARKER)) : "";
+  await writeText(join(root, REPORT_PATH), compatibilityMarkdown(outcomes, { producedBy, command: COMMAND, textFile: TEXT_FILE, textTokens: TEXT_TOKENS, greedyPrompt: GREEDY_PROMPT }) + kept);
   process.stderr.write(`compat: wrote ${REPORT_PATH} and ${EXPECTATIONS_PATH}\n`);
   if (outcomes.some((o) => !o.passed)) process.exitCode = 1;
 }
