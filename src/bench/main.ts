@@ -14,6 +14,8 @@ const SUITES: Readonly<Record<string, () => Promise<void>>> = {
     for (const threads of [1, 2]) await benchEngine("stories260K", DEFAULT_MODEL, DEFAULT_TOKENIZER, threads, 256, 255);
     const tiny = await syntheticModelPath("tinyllama-shape", TINYLLAMA_SHAPE, "q8_0");
     for (const threads of [1, 2]) await benchEngine("synthetic TinyLlama-1.1B shape", tiny, undefined, threads, 64, 16);
+    const tinyK = await syntheticModelPath("tinyllama-shape", TINYLLAMA_SHAPE, "q4_k_m");
+    for (const threads of [1, 2]) await benchEngine("synthetic TinyLlama-1.1B shape", tinyK, undefined, threads, 64, 16);
     void SHALLOW_LONG_SHAPE;
   },
   qaq: async () => {

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeSyntheticLlamaGguf, type SyntheticLlamaShape } from "../format/syntheticModel.js";
-import type { TensorType } from "../format/tensor.js";
+import type { WeightRecipe } from "../format/weightRecipe.js";
 
 /**
  * Synthetic models the benchmarks run (random weights written by the project's own GGUF writer). They are written
@@ -29,7 +29,7 @@ export const SHALLOW_LONG_SHAPE: SyntheticLlamaShape = {
   seqLen: 32768,
 };
 
-export async function syntheticModelPath(name: string, shape: SyntheticLlamaShape, type: TensorType): Promise<string> {
+export async function syntheticModelPath(name: string, shape: SyntheticLlamaShape, type: WeightRecipe): Promise<string> {
   const dir = join(tmpdir(), "qaq-bench-models");
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${name}-${type}.gguf`);

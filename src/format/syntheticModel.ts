@@ -11,9 +11,9 @@ import { Rng } from "../util/rng.js";
 import { GGML_TYPES, rowByteSize } from "./gguf/ggmlTypes.js";
 import { writeGgufFile, type GgufTensorSpec } from "./gguf/writeGguf.js";
 import { llamaModelMetadata, llamaVocabularyMetadata } from "./llamaGgufMetadata.js";
-import { llamaTensorShapes, storageTypeFor } from "./llamaTensors.js";
+import { llamaTensorShapes } from "./llamaTensors.js";
+import { tensorTypeFor, type WeightRecipe } from "./weightRecipe.js";
 import { syntheticVocabulary } from "./syntheticVocabulary.js";
-import type { TensorType } from "./tensor.js";
 
 export interface SyntheticLlamaShape {
   readonly dim: number;
@@ -37,7 +37,7 @@ const NORM_EPS = 1e-5;
 export async function writeSyntheticLlamaGguf(
   path: string,
   shape: SyntheticLlamaShape,
-  type: TensorType,
+  type: WeightRecipe,
   seed: number,
 ): Promise<readonly GgufTensorSpec[]> {
   const config = syntheticConfig(shape, path);
@@ -49,7 +49,7 @@ export async function writeSyntheticLlamaGguf(
   const specs = llamaTensorShapes(config, false).map(({ name, shape: dims }) => ({
     name,
     shape: dims,
-    type: storageTypeFor(type, dims),
+    type: tensorTypeFor(type, name, dims, config.nLayers),
   }));
   const rng = new Rng(seed); // tensors are written in order, so one generator gives a reproducible file
   await writeGgufFile(path, metadata, specs, (spec) => (spec.shape.length === 1 ? [ones(spec.shape[0]!)] : randomMatrix(spec, rng)));

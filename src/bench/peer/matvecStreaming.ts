@@ -1,12 +1,14 @@
 import { Compute } from "../../kernels/Compute.js";
 import { q8ActivationBytes } from "../../kernels/kernelExports.js";
-import { Q8_0_BLOCK_BYTES, QK } from "../../format/gguf/blockQuant.js";
+import { GGML_TYPES } from "../../format/gguf/ggmlTypes.js";
+import type { TensorType } from "../../format/tensor.js";
+import { UsageError } from "../../util/errors.js";
 import { interleaveInPlace } from "../../model/interleavedRows.js";
 import { emit, median } from "../timing.js";
 
 /**
- * `node dist/src/bench/peer/matvecStreaming.js`: the q8_0 decode matvec kernel on one thread, in GB/s of weights
- * read, for a matrix that stays in cache (2048 x 2048, 4.5 MB) and one streamed from memory as in decode
+ * `node dist/src/bench/peer/matvecStreaming.js [type ...]`: a quantized decode matvec kernel (default q8_0; any of
+ * q8_0, q4_0, q4_k, q5_k, q6_k) on one thread, in GB/s of weights read (and G values/s), for a matrix that stays in cache (2048 x 2048, 4.5 MB) and one streamed from memory as in decode
  * (131072 x 2048, 285 MB), each run two ways: the kernel over all rows at once (its 4-row groups, interleaved layout)
  * and the same kernel called for one row at a time (its single-row path). One JSON line per case.
  */
@@ -15,27 +17,41 @@ const ROW_COUNTS = [2048, 131072];
 const TIMED_RUNS = 5;
 
 async function main(): Promise<void> {
+  const types = (process.argv.length > 2 ? process.argv.slice(2) : ["q8_0"]) as TensorType[];
+  for (const type of types) {
+    if (!(type in GGML_TYPES) || GGML_TYPES[type].kernels.input !== "q8") throw new UsageError(`matvecStreaming: ${type} is not a quantized weight type`);
+  }
   const compute = await Compute.create(1);
   try {
+    for (const type of types) await measureType(compute, type);
+  } finally {
+    compute.dispose();
+  }
+}
+
+async function measureType(compute: Compute, type: TensorType): Promise<void> {
+  {
     const heap = compute.heap;
-    const kernels = compute.kernels;
-    const rowBytes = (COLS / QK) * Q8_0_BLOCK_BYTES;
+    const { blockSize, bytesPerBlock, kernels: traits } = GGML_TYPES[type];
+    const matvec = compute.kernels[traits.matvec] as (...a: number[]) => void;
+    const rowBytes = (COLS / blockSize) * bytesPerBlock;
     for (const rows of ROW_COUNTS) {
-      // w: [rows, COLS/32] q8_0 blocks (f16 scale 1.0 = 0x3c00, then 32 int8 codes); xq: one token's q8 activations
+      // w: [rows, COLS/blockSize] blocks of pseudo-random bytes (every byte pattern is a valid block; the f16 scale
+      // fields, wherever they sit, hold small finite values since 0x3f masks keep exponents low); xq: one token
       const w = heap.alloc(rows * rowBytes, "matvecStreaming weights");
       const xq = heap.alloc(q8ActivationBytes(COLS), "matvecStreaming activations");
       const out = heap.alloc(rows * 4, "matvecStreaming output");
       const weights = heap.u8(w);
-      for (let i = 0; i < weights.length; i++) weights[i] = i % Q8_0_BLOCK_BYTES === 0 ? 0x00 : i % Q8_0_BLOCK_BYTES === 1 ? 0x3c : (i * 37) & 0x3f;
+      for (let i = 0; i < weights.length; i++) weights[i] = (i * 37) & 0x3f;
       const activations = heap.u8(xq);
       for (let i = 0; i < COLS; i++) activations[i] = (i * 13) & 0x3f;
-      heap.f32(xq, COLS, COLS / QK).fill(0.01);
-      interleaveInPlace(compute, "q8_0", w.ptr, rows, COLS);
+      heap.f32(xq, COLS, COLS / 16).fill(0.01);
+      interleaveInPlace(compute, type, w.ptr, rows, COLS);
 
       const ways: readonly [string, () => void][] = [
-        ["all rows per call", () => kernels.matvec_q8_0(0, rows, w.ptr, xq.ptr, out.ptr, COLS, rows)],
+        ["all rows per call", () => matvec(0, rows, w.ptr, xq.ptr, out.ptr, COLS, rows)],
         ["one row per call", () => {
-          for (let r = 0; r < rows; r++) kernels.matvec_q8_0(r, r + 1, w.ptr, xq.ptr, out.ptr, COLS, rows);
+          for (let r = 0; r < rows; r++) matvec(r, r + 1, w.ptr, xq.ptr, out.ptr, COLS, rows);
         }],
       ];
       // enough repetitions per timed run to last ~10 ms or more
@@ -49,14 +65,15 @@ async function main(): Promise<void> {
           seconds.push((performance.now() - t0) / 1000 / repetitions);
         }
         const s = median(seconds);
-        emit({ bench: "matvecStreaming", kernel: "matvec_q8_0", threads: 1, rows, cols: COLS, weightBytes: rows * rowBytes, way, gigabytesPerSecond: round((rows * rowBytes) / s / 1e9) });
+        emit({
+          bench: "matvecStreaming", kernel: traits.matvec, threads: 1, rows, cols: COLS, weightBytes: rows * rowBytes, way,
+          gigabytesPerSecond: round((rows * rowBytes) / s / 1e9), gigaValuesPerSecond: round((rows * COLS) / s / 1e9),
+        });
       }
       heap.free(w);
       heap.free(xq);
       heap.free(out);
     }
-  } finally {
-    compute.dispose();
   }
 }
 

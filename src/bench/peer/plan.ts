@@ -80,6 +80,16 @@ export const PEER_SUITES: readonly PeerSuite[] = [
     contextLimits: { fp16: 2048, "blockq:q8_0": 2048 },
   },
   {
+    // K-quant weights (issue 14): decode and prefill with the Q4_K_M mix at L=128, the baseline caches only
+    name: "kquant",
+    models: tinyLlamaShapeQ4KM,
+    sweep: { prefillTokens: 128, contexts: [128], decodeSteps: 16, repeats: 3 },
+    threadProbe: { prefillTokens: 128, contexts: [128], decodeSteps: 16, repeats: 3 },
+    ourCaches: ["fp16"],
+    peerCaches: ["f16"],
+    contextLimits: {},
+  },
+  {
     // not in the default run: growing both engines to 16K tokens takes ~15 minutes on this machine
     name: "long",
     models: shallowLongModel,
@@ -124,6 +134,12 @@ export async function storiesModels(): Promise<readonly BenchModel[]> {
 export async function tinyLlamaShapeModel(): Promise<readonly BenchModel[]> {
   const path = await syntheticModelPath("tinyllama-shape", TINYLLAMA_SHAPE, "q8_0");
   return [{ label: "TinyLlama-shape q8_0", weightType: "q8_0", path }];
+}
+
+/** TinyLlama-1.1B's shape in llama.cpp's Q4_K_M mix (Q4_K, Q6_K for output and some attn_v/ffn_down; ~0.7 GB). */
+export async function tinyLlamaShapeQ4KM(): Promise<readonly BenchModel[]> {
+  const path = await syntheticModelPath("tinyllama-shape", TINYLLAMA_SHAPE, "q4_k_m");
+  return [{ label: "TinyLlama-shape q4_k_m", weightType: "q4_k_m", path }];
 }
 
 /** The same KV shape in 2 layers with a 32768-token context: long contexts at a bearable prefill cost. */
