@@ -75,7 +75,7 @@ test("crossover: the shortest length from which on every longer one beats fp32",
 
 test("targets without their measurements say so instead of guessing", () => {
   const verdicts = judgeTargets([]);
-  assert.equal(verdicts.length, 6);
+  assert.equal(verdicts.length, 8);
   for (const v of verdicts) {
     assert.equal(v.met, null);
     assert.equal(v.measured, "not measured");
@@ -107,4 +107,19 @@ test("comparisons stay within one suite run: the one reaching the longest contex
   const kivi = verdicts.find((v) => v.target.startsWith("kivi:bits=4"))!;
   assert.match(kivi.measured, /^crossover at L=8192; at L=8192: 50\.0 .* vs 40\.0 .* = 1\.25x/);
   assert.match(verdicts.at(-1)!.measured, /^L=16384: blockq:q4_0 30\.0 .* vs q4_0 25\.0 .* = 1\.20x/);
+});
+
+test("K-quant targets: Q4_K_M decode against 0.9x and prefill against 0.5x llama.cpp, judged on the q4_k_m model only", () => {
+  const verdicts = (qaqDecode: number) =>
+    judgeTargets([
+      modelResults("TinyLlama-shape q8_0", [record("qaq", "fp16", { 128: 1 }), record("llama.cpp", "f16", { 128: 100 })]),
+      modelResults("TinyLlama-shape q4_k_m", [record("qaq", "fp16", { 128: qaqDecode }), record("llama.cpp", "f16", { 128: 20 })]),
+    ]).filter((v) => v.target.includes("Q4_K_M"));
+  const [decode, prefill] = verdicts(17);
+  assert.equal(decode!.met, false);
+  assert.match(decode!.measured, /= 0\.85x/);
+  assert.equal(verdicts(18)[0]!.met, true);
+  // both records have prefill 1 tok/s: a ratio of 1
+  assert.equal(prefill!.met, true);
+  assert.match(prefill!.measured, /= 1\.00x/);
 });
