@@ -52,14 +52,7 @@ export function matvec_q6_k(begin: i32, end: i32, w: usize, xq: usize, out: usiz
     const ss = xSums + (<usize>sb << 5);
     if (kind == Q6_K) {
       const d = gatherF16x4(b0 + 208, bb);
-      acc = f32x4.add(acc, q6Block(b0, bb, xb, sx, d, 0));
-      acc = f32x4.add(acc, q6Block(b0, bb, xb, sx, d, 1));
-      acc = f32x4.add(acc, q6Block(b0, bb, xb, sx, d, 2));
-      acc = f32x4.add(acc, q6Block(b0, bb, xb, sx, d, 3));
-      acc = f32x4.add(acc, q6Block(b0, bb, xb, sx, d, 4));
-      acc = f32x4.add(acc, q6Block(b0, bb, xb, sx, d, 5));
-      acc = f32x4.add(acc, q6Block(b0, bb, xb, sx, d, 6));
-      acc = f32x4.add(acc, q6Block(b0, bb, xb, sx, d, 7));
+      for (let jb = 0; jb < 8; jb++) acc = f32x4.add(acc, q6Block(b0, bb, xb, sx, d, jb));
     } else {
       const d = gatherF16x4(b0, bb);
       const dmin = gatherF16x4(b0 + 2, bb);
