@@ -1,6 +1,6 @@
 import { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
-import { loadModelFile, type ModelFile } from "../format/modelFile.js";
+import { loadModelFile, parseModelFile, type ModelFile } from "../format/modelFile.js";
 import { tokenizerFromGgufVocabulary, tokenizerFromLlama2cFile, checkTokenizerMatchesModel } from "../tokenizer/loadTokenizer.js";
 import type { SentencePieceTokenizer } from "../tokenizer/Tokenizer.js";
 import { loadWeights, freeWeights, type Weights } from "../model/weights.js";
@@ -43,16 +43,34 @@ export class Engine {
         fileRegion = compute.heap.alloc(byteLength, `model file ${modelPath}`);
         return compute.heap.u8(fileRegion);
       });
-      const tokenizer = loadTokenizerFor(file, tokenizerPath);
-      const weights = loadWeights(compute, file, fileRegion!);
-      const state = createForwardState(compute, file.config);
-      const model = new LlamaModel(file.config, compute, weights, state);
-      const chatTemplate = metadataString(file.metadata, "tokenizer.chat_template", file.path);
-      return new Engine(modelPath, file.config, tokenizer, compute, model, weights, state, chatTemplate);
+      return Engine.assemble(modelPath, compute, file, fileRegion!, tokenizerPath);
     } catch (error) {
       compute.dispose();
       throw error;
     }
+  }
+
+  /** The same from a model file's bytes already in memory (copied into the heap once); `name` names it in errors. */
+  static async fromBytes(bytes: Uint8Array, name: string, tokenizerPath: string | undefined, threads: number): Promise<Engine> {
+    const compute = await Compute.create(threads);
+    try {
+      const fileRegion = compute.heap.alloc(bytes.byteLength, `model file ${name}`);
+      const image = compute.heap.u8(fileRegion);
+      image.set(bytes);
+      return Engine.assemble(name, compute, parseModelFile(image, name), fileRegion, tokenizerPath);
+    } catch (error) {
+      compute.dispose();
+      throw error;
+    }
+  }
+
+  private static assemble(modelPath: string, compute: Compute, file: ModelFile, fileRegion: Region, tokenizerPath: string | undefined): Engine {
+    const tokenizer = loadTokenizerFor(file, tokenizerPath);
+    const weights = loadWeights(compute, file, fileRegion);
+    const state = createForwardState(compute, file.config);
+    const model = new LlamaModel(file.config, compute, weights, state);
+    const chatTemplate = metadataString(file.metadata, "tokenizer.chat_template", file.path);
+    return new Engine(modelPath, file.config, tokenizer, compute, model, weights, state, chatTemplate);
   }
 
   createCache(config: KVCacheConfig, maxTokens = this.config.seqLen): KVCache {

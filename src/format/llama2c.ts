@@ -70,8 +70,8 @@ export function parseLlama2cCheckpoint(bytes: Uint8Array, file: string): Llama2c
     file,
   );
 
-  const layout = weightLayout(config, tiedClassifier);
-  const expectedBytes = HEADER_BYTES + layout.totalFloats * FLOAT_BYTES;
+  // the size check comes before the layout: a header of 2^24 layers must fail here, not build 150M tensor records
+  const expectedBytes = HEADER_BYTES + weightFloatCount(config, tiedClassifier) * FLOAT_BYTES;
   if (bytes.byteLength !== expectedBytes) {
     const problem = bytes.byteLength < expectedBytes ? "truncated or not a llama2.c checkpoint" : "not a llama2.c checkpoint, or a newer version of the format";
     throw new FileFormatError(
@@ -79,12 +79,21 @@ export function parseLlama2cCheckpoint(bytes: Uint8Array, file: string): Llama2c
       `is ${bytes.byteLength} bytes but a llama2.c checkpoint with this header (${headerText}) is exactly ${expectedBytes} bytes: ${problem}`,
     );
   }
+  const layout = weightLayout(config, tiedClassifier);
   const tensors = layout.tensors.map(({ name, shape, floatOffset }) => {
     const start = HEADER_BYTES + floatOffset * FLOAT_BYTES;
     const length = shape.reduce((product, d) => product * d, 1) * FLOAT_BYTES;
     return { name, type: "f32" as const, shape, data: bytes.subarray(start, start + length) };
   });
   return { config, tiedClassifier, tensors };
+}
+
+/** The float count after the header that weightLayout places, by arithmetic alone (no allocation). */
+function weightFloatCount(config: ModelConfig, tiedClassifier: boolean): number {
+  const { dim, hiddenDim, nLayers, nKvHeads, headDim, vocabSize, seqLen } = config;
+  const kvDim = nKvHeads * headDim;
+  const perLayer = 2 * dim + 2 * dim * dim + 2 * dim * kvDim + 3 * dim * hiddenDim;
+  return vocabSize * dim * (tiedClassifier ? 1 : 2) + nLayers * perLayer + dim + seqLen * headDim;
 }
 
 interface PlacedTensor {

@@ -6,6 +6,9 @@ import { queryDim, type ModelConfig } from "../model/config.js";
 import { FileFormatError } from "../util/errors.js";
 import { TENSOR_NAMES, type TensorView } from "./tensor.js";
 
+/** attn_norm, q, k, v, output, ffn_norm, gate, down, up */
+const TENSORS_PER_LAYER = 9;
+
 export interface LlamaTensorShape {
   readonly name: string;
   /** ggml order: [dim] for a norm, [cols, rows] for a matrix. */
@@ -61,6 +64,11 @@ export function llamaTensorShapes(config: ModelConfig, tiedClassifier: boolean):
  */
 export function checkLlamaTensors(config: ModelConfig, tensors: ReadonlyMap<string, TensorView>, file: string): void {
   const tied = !tensors.has(TENSOR_NAMES.output);
+  // counted before the list is built: a block_count of 2^24 in a small file must not build 150M shape records
+  const needed = 2 + (tied ? 0 : 1) + TENSORS_PER_LAYER * config.nLayers;
+  if (tensors.size < needed) {
+    throw new FileFormatError(file, `has ${tensors.size} tensors, but a model of ${config.nLayers} layers needs ${needed}`);
+  }
   for (const { name, shape } of llamaTensorShapes(config, tied)) {
     const tensor = tensors.get(name);
     if (tensor === undefined) throw new FileFormatError(file, `missing tensor ${name} (expected shape [${shape.join(", ")}])`);

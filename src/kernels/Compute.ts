@@ -5,6 +5,13 @@ import { wasmImports } from "./wasmImports.js";
 import type { KernelExports } from "./kernelExports.js";
 import { ConfigError } from "../util/errors.js";
 
+/** The compiled kernels, shared by every Compute of the process (a Module is immutable; compiling takes ~ms per engine). */
+let compiled: Promise<WebAssembly.Module> | undefined;
+function kernelModule(): Promise<WebAssembly.Module> {
+  compiled ??= readFile(new URL("../../kernels.wasm", import.meta.url)).then((bytes) => WebAssembly.compile(bytes));
+  return compiled;
+}
+
 /**
  * One engine's compute context: the shared wasm heap, the kernels instantiated on the main thread, and the thread
  * pool whose workers run slices of the same kernels over the same memory. Nothing here is global: two engines in one
@@ -22,8 +29,7 @@ export class Compute {
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
       throw new ConfigError("threads", "an integer from 1 to 64", threads);
     }
-    const bytes = await readFile(new URL("../../kernels.wasm", import.meta.url));
-    const module = await WebAssembly.compile(bytes);
+    const module = await kernelModule();
     const heap = WasmHeap.create();
     const instance = await WebAssembly.instantiate(module, wasmImports(heap.memory));
     const pool = await ThreadPool.create(heap, threads, module, instance.exports);

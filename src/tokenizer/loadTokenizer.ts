@@ -16,6 +16,11 @@ export function tokenizerFromLlama2cFile(path: string): SentencePieceTokenizer {
     const reason = error instanceof Error ? error.message : String(error);
     throw new FileFormatError(path, `cannot read the tokenizer file (${reason})`);
   }
+  return tokenizerFromLlama2cBytes(bytes, path);
+}
+
+/** The same from the file's bytes already in memory; `path` names the file in errors. */
+export function tokenizerFromLlama2cBytes(bytes: Uint8Array, path: string): SentencePieceTokenizer {
   const { pieces, scores, validUtf8 } = parseLlama2cTokenizerFile(bytes, path);
   const invalid = validUtf8.indexOf(false);
   if (invalid >= 0) throw new FileFormatError(path, `piece ${invalid} is not valid UTF-8`);
