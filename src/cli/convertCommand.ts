@@ -2,6 +2,7 @@ import { convertGguf, convertLlama2c, isGgufFile, type ConversionResult } from "
 import { CONVERT_RECIPES, type WeightRecipe } from "../format/weightRecipe.js";
 import { requireString, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import type { CliIo } from "./io.js";
+import { checkNotAnInput, checkOutputFile } from "./outputPath.js";
 import { ConfigError, UsageError } from "../util/errors.js";
 
 export const CONVERT_FLAGS: FlagTable = {
@@ -20,6 +21,9 @@ export async function convertCommand(args: ParsedArgs, io: CliIo): Promise<void>
   const recipe = (stringFlag(args, "type") ?? "f32") as WeightRecipe;
   if (!CONVERT_RECIPES.includes(recipe)) throw new ConfigError("type", CONVERT_RECIPES.join(", "), recipe);
   const out = requireString("convert", args, "out");
+  const tokenizer = stringFlag(args, "tokenizer");
+  checkOutputFile("--out", out);
+  checkNotAnInput("--out", out, tokenizer === undefined ? [input] : [input, tokenizer]);
   let result: ConversionResult;
   if (await isGgufFile(input)) {
     if (stringFlag(args, "tokenizer") !== undefined) {

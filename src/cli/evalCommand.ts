@@ -1,4 +1,4 @@
-import { parseKvSpec } from "../cache/spec.js";
+import { parseKvFlag } from "./kvFlag.js";
 import { parseProtocol, checkProtocolAllowed } from "../eval/protocol/evalProtocol.js";
 import { prepareTask, SCORINGS, type Scoring } from "../eval/prepareTask.js";
 import { memoryReference } from "../eval/reference/obtainReference.js";
@@ -43,7 +43,7 @@ export function parseLimitFlag(args: ParsedArgs): number | null {
 export async function evalCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const task = findTask(requireString("eval", args, "task"));
   const specText = stringFlag(args, "kv") ?? "fp32";
-  parseKvSpec(specText);
+  parseKvFlag(specText);
   const protocol = parseProtocol(stringFlag(args, "protocol") ?? "prompt");
   checkProtocolAllowed(specText, protocol);
   const dataPath = stringFlag(args, "data") ?? defaultDataPath(task);

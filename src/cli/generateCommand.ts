@@ -2,12 +2,14 @@ import { Engine } from "../engine/Engine.js";
 import { Session } from "../engine/Session.js";
 import { generateOn, type GenerationStats } from "../generate/generate.js";
 import { Sampler, validateSampler, type SamplerConfig } from "../generate/sampler.js";
-import { parseKvSpec } from "../cache/spec.js";
+import { parseKvFlag } from "./kvFlag.js";
 import { cacheReport } from "../cache/cacheReport.js";
 import { boolFlag, numberFlag, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { ConfigError, ContextOverflowError } from "../util/errors.js";
 import { DEFAULT_MODEL, DEFAULT_THREADS, DEFAULT_TOKENIZER } from "./defaults.js";
 import type { CliIo } from "./io.js";
+import { commandProgress, QUIET_FLAG } from "./progress.js";
+import type { ProgressBar } from "../eval/sweep/ProgressBar.js";
 
 export const GENERATE_FLAGS: FlagTable = {
   model: { kind: "string", help: "model file (GGUF or llama2.c .bin)", defaultText: "bundled stories260K" },
@@ -22,13 +24,24 @@ export const GENERATE_FLAGS: FlagTable = {
   threads: { kind: "int", help: "threads (main + workers)", defaultText: String(DEFAULT_THREADS) },
   kv: { kind: "string", help: "KV-cache spec (fp32, fp16, ...; see README)", defaultText: "fp32" },
   json: { kind: "bool", help: "print one JSON object (text, ids, speed, cache bytes) instead of streaming" },
+  quiet: QUIET_FLAG,
 };
 
 /** Loads the model named by --model/--tokenizer, or the bundled default. */
 export async function loadEngineFromArgs(args: ParsedArgs): Promise<Engine> {
   const model = stringFlag(args, "model");
   const tokenizer = stringFlag(args, "tokenizer") ?? (model === undefined ? DEFAULT_TOKENIZER : undefined);
-  return Engine.load(model ?? DEFAULT_MODEL, tokenizer, numberFlag(args, "threads", DEFAULT_THREADS));
+  // a bar follows the file read when stderr is a terminal (the bulk of loading a large model)
+  let bar: ProgressBar | undefined;
+  const onProgress = (done: number, total: number) => {
+    bar ??= commandProgress(args, "bytes", total);
+    bar?.update(done, `loading ${model ?? DEFAULT_MODEL}`);
+  };
+  try {
+    return await Engine.load(model ?? DEFAULT_MODEL, tokenizer, numberFlag(args, "threads", DEFAULT_THREADS), onProgress);
+  } finally {
+    bar?.finish();
+  }
 }
 
 /** --ctx: the positions a session may hold (cache capacity), checked against the model's context. */
@@ -53,7 +66,7 @@ export function samplerFromArgs(args: ParsedArgs): SamplerConfig {
 }
 
 export async function generateCommand(args: ParsedArgs, io: CliIo): Promise<void> {
-  const kv = parseKvSpec(stringFlag(args, "kv") ?? "fp32");
+  const kv = parseKvFlag(stringFlag(args, "kv") ?? "fp32");
   const sampler = validateSampler(samplerFromArgs(args));
   const maxTokens = tokenLimitFlag(args, "max-tokens", 256);
   const json = boolFlag(args, "json");

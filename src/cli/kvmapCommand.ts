@@ -1,5 +1,5 @@
 import { writeFile } from "node:fs/promises";
-import { parseKvSpec } from "../cache/spec.js";
+import { parseKvFlag } from "./kvFlag.js";
 import { QaqCache } from "../cache/qaq/QaqCache.js";
 import { Session } from "../engine/Session.js";
 import { generateOn, type GenerationStats } from "../generate/generate.js";
@@ -8,6 +8,7 @@ import { widthHeatmapSvg } from "../eval/widthHeatmap.js";
 import { requireString, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { GENERATE_FLAGS, contextFromArgs, loadEngineFromArgs, samplerFromArgs } from "./generateCommand.js";
 import type { CliIo } from "./io.js";
+import { checkOutputFile } from "./outputPath.js";
 import { ConfigError, ContextOverflowError } from "../util/errors.js";
 
 export const KVMAP_FLAGS: FlagTable = {
@@ -19,8 +20,9 @@ export const KVMAP_FLAGS: FlagTable = {
 /** Generates with a QAQ cache, then writes the per-token key and value widths of every layer and head. */
 export async function kvmapCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const prefix = requireString("kvmap", args, "out");
-  const config = parseKvSpec(stringFlag(args, "kv") ?? "qaq");
+  const config = parseKvFlag(stringFlag(args, "kv") ?? "qaq");
   if (config.kind !== "qaq") throw new ConfigError("kv", "a qaq:... spec (kvmap shows QAQ's per-token widths)", config.kind);
+  for (const suffix of [".json", ".svg"]) checkOutputFile("--out", `${prefix}${suffix}`);
   const maxTokens = tokenLimitFlag(args, "max-tokens", 256);
   const sampler = validateSampler(samplerFromArgs(args));
   const engine = await loadEngineFromArgs(args);

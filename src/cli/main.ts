@@ -12,7 +12,7 @@ import { SWEEP_FLAGS, sweepCommand } from "./sweepCommand.js";
 import { REPORT_FLAGS, reportCommand } from "./reportCommand.js";
 import { KVMAP_FLAGS, kvmapCommand } from "./kvmapCommand.js";
 import { CHAT_FLAGS, CHAT_NOTES, CHAT_SUMMARY, CHAT_USAGE, chatCommand } from "./chatCommand.js";
-import { QaqError, UsageError } from "../util/errors.js";
+import { InterruptedError, QaqError, UsageError } from "../util/errors.js";
 
 /** The `qaq` command table: one entry per command, each implemented in its own file. */
 interface Command {
@@ -68,13 +68,27 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   } catch (error) {
     if (error instanceof QaqError) {
       io.err(`qaq: ${error.message}\n`);
+      if (error instanceof InterruptedError) return error.exitCode;
       return error instanceof UsageError ? 2 : 1;
+    }
+    const system = describeSystemError(error);
+    if (system !== undefined) {
+      // a file-system refusal (no space, permission, a path that vanished) is about the user's files, not a bug
+      io.err(`qaq: ${system}\n`);
+      return 1;
     }
     const message = error instanceof Error ? error.message : String(error);
     io.err(`qaq: internal error: ${message}\n`);
     if (process.env["QAQ_DEBUG"]) io.err(String((error as Error).stack) + "\n");
     return 70;
   }
+}
+
+/** "path: reason" for Node's file-system errors (they carry a `code` such as ENOSPC and a `syscall`). */
+function describeSystemError(error: unknown): string | undefined {
+  const e = error as { code?: unknown; syscall?: unknown; path?: unknown; message?: unknown } | null;
+  if (typeof e?.code !== "string" || typeof e.syscall !== "string" || !/^E[A-Z]+$/.test(e.code)) return undefined;
+  return typeof e.path === "string" ? `${e.path}: ${String(e.message)}` : String(e.message);
 }
 
 /** Runs the command line of this process and sets its exit code (the `qaq` bin, and `node dist/src/cli/main.js`). */

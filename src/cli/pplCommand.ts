@@ -1,11 +1,13 @@
 import { readFile } from "node:fs/promises";
-import { parseKvSpec } from "../cache/spec.js";
-import { encodeParagraphs, perplexity } from "../eval/perplexity.js";
+import { parseKvFlag } from "./kvFlag.js";
+import { encodeParagraphs, perplexityInterruptible, type PerplexityResult } from "../eval/perplexity.js";
 import { boolFlag, numberFlag, requireString, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { DEFAULT_THREADS } from "./defaults.js";
 import { loadEngineFromArgs } from "./generateCommand.js";
 import type { CliIo } from "./io.js";
-import { ConfigError, FileFormatError } from "../util/errors.js";
+import { ConfigError, FileFormatError, InterruptedError } from "../util/errors.js";
+import { withInterrupt } from "./interrupt.js";
+import { commandProgress, QUIET_FLAG } from "./progress.js";
 
 export const PPL_FLAGS: FlagTable = {
   model: { kind: "string", help: "model file (GGUF or llama2.c .bin)", defaultText: "bundled stories260K" },
@@ -17,11 +19,12 @@ export const PPL_FLAGS: FlagTable = {
   kv: { kind: "string", help: "KV-cache spec", defaultText: "fp32" },
   threads: { kind: "int", help: "threads", defaultText: String(DEFAULT_THREADS) },
   json: { kind: "bool", help: "print one JSON object" },
+  quiet: QUIET_FLAG,
 };
 
 export async function pplCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const textPath = requireString("ppl", args, "text");
-  const kvConfig = parseKvSpec(stringFlag(args, "kv") ?? "fp32");
+  const kvConfig = parseKvFlag(stringFlag(args, "kv") ?? "fp32");
   const maxTokens = Math.min(tokenLimitFlag(args, "max-tokens", -1), Number.MAX_SAFE_INTEGER);
   let text: string;
   try {
@@ -41,13 +44,26 @@ export async function pplCommand(args: ParsedArgs, io: CliIo): Promise<void> {
     if (ids.length < 2) throw new FileFormatError(textPath, "fewer than 2 tokens to score");
     const cache = engine.createCache(kvConfig, Math.min(engine.config.seqLen, ctx + 1));
     const started = performance.now();
-    const result = perplexity(engine, cache, ids, ctx);
+    const bar = commandProgress(args, "tokens", ids.length - 1);
+    let result: PerplexityResult;
+    let stoppedBy = "SIGINT";
+    try {
+      result = await withInterrupt(async (signal) => {
+        const scored = await perplexityInterruptible(engine, cache, ids, ctx, { signal, onProgress: (n) => bar?.update(n, "scored") });
+        if (signal.aborted) stoppedBy = String(signal.reason);
+        return scored;
+      });
+    } finally {
+      bar?.finish();
+      cache.dispose();
+    }
     const seconds = (performance.now() - started) / 1000;
     const { cache: kv, ...scores } = result;
     const report = { ...scores, kv, seconds, model: engine.modelPath, text: textPath };
-    cache.dispose();
+    const partial = result.partial ? ` (partial: interrupted after ${result.scored} of ${ids.length - 1} tokens)` : "";
     if (boolFlag(args, "json")) io.out(JSON.stringify(report) + "\n");
-    else io.out(`ppl ${result.ppl.toFixed(5)} ± ${(result.ppl * result.stderr).toFixed(5)} over ${result.scored} tokens (${seconds.toFixed(1)} s)\n`);
+    else io.out(`ppl ${result.ppl.toFixed(5)} ± ${(result.ppl * result.stderr).toFixed(5)} over ${result.scored} tokens (${seconds.toFixed(1)} s)${partial}\n`);
+    if (result.partial) throw new InterruptedError(stoppedBy, `the result above is partial: ${result.scored} of ${ids.length - 1} tokens scored`);
   } finally {
     engine.dispose();
   }

@@ -32,9 +32,14 @@ export class Engine {
 
   /**
    * Loads a GGUF or llama2.c model. `tokenizerPath` is required for llama2.c checkpoints (a tok*.bin) and optional for
-   * GGUF (which carries its vocabulary).
+   * GGUF (which carries its vocabulary). `onProgress` follows the file read (the bulk of loading).
    */
-  static async load(modelPath: string, tokenizerPath: string | undefined, threads: number): Promise<Engine> {
+  static async load(
+    modelPath: string,
+    tokenizerPath: string | undefined,
+    threads: number,
+    onProgress?: (bytesRead: number, total: number) => void,
+  ): Promise<Engine> {
     const compute = await Compute.create(threads);
     try {
       // the file is read straight into the wasm heap: its tensors are the weights, with no second copy
@@ -42,7 +47,7 @@ export class Engine {
       const file = await loadModelFile(modelPath, (byteLength) => {
         fileRegion = compute.heap.alloc(byteLength, `model file ${modelPath}`);
         return compute.heap.u8(fileRegion);
-      });
+      }, onProgress);
       return Engine.assemble(modelPath, compute, file, fileRegion!, tokenizerPath);
     } catch (error) {
       compute.dispose();

@@ -2,6 +2,8 @@ import type { Engine } from "../engine/Engine.js";
 import { Session } from "../engine/Session.js";
 import type { KVCache } from "../cache/KVCache.js";
 import { cacheReport, type CacheReport } from "../cache/cacheReport.js";
+import { EventLoopYield } from "../util/eventLoopYield.js";
+import { InterruptedError } from "../util/errors.js";
 
 /**
  * Perplexity by teacher forcing. The token stream is scored in windows of ctx+1 tokens that overlap by one token,
@@ -17,6 +19,8 @@ export interface PerplexityResult {
   readonly scored: number;
   readonly ctx: number;
   readonly windows: number;
+  /** true when scoring was interrupted: the figures cover the first `scored` targets only */
+  readonly partial: boolean;
   /** the cache measured at the end of the longest window (the most tokens it held) */
   readonly cache: CacheReport;
 }
@@ -33,34 +37,111 @@ export function encodeParagraphs(engine: Engine, text: string, maxTokens: number
   return Int32Array.from(ids.slice(0, maxTokens));
 }
 
+/** Progress and interruption for a long scoring run (the CLI's bar and Ctrl-C). */
+export interface ScoringControl {
+  /** When aborted, scoring stops after the current block and the result covers what was scored (`partial`). */
+  readonly signal?: AbortSignal;
+  /** Called after every block with the targets scored so far and in all. */
+  readonly onProgress?: (scored: number, total: number) => void;
+}
+
 /**
  * Scores `ids` in windows of ctx+1 tokens with `cache` (reset before each window).
  */
 export function perplexity(engine: Engine, cache: KVCache, ids: Int32Array, ctx: number): PerplexityResult {
-  const session = new Session(engine, cache);
-  const nlls: number[] = [];
-  let windows = 0;
-  let peak: CacheReport | undefined;
-  for (let start = 0; start + 1 < ids.length; start += ctx) {
-    const window = ids.subarray(start, Math.min(ids.length, start + ctx + 1));
-    session.reset();
-    scoreWindow(session, window, nlls);
-    if (!peak || cache.nextPos > peak.tokens) peak = cacheReport(cache, engine.config);
-    windows++;
+  const run = new PerplexityRun(engine, cache, ids, ctx);
+  for (const _ of run.blocks()) {
+    // every block, no stop
   }
-  const n = nlls.length;
-  const mean = nlls.reduce((a, b) => a + b, 0) / n;
-  const variance = nlls.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1);
-  return { ppl: Math.exp(mean), meanNll: mean, stderr: Math.sqrt(variance / n), tokens: ids.length, scored: n, ctx, windows, cache: peak! };
+  return run.result(false);
+}
+
+/**
+ * The same, giving the event loop a turn every ~0.1 s so that a Ctrl-C handler can abort `control.signal`; then the
+ * result covers the targets scored so far and says `partial: true`.
+ */
+export async function perplexityInterruptible(
+  engine: Engine,
+  cache: KVCache,
+  ids: Int32Array,
+  ctx: number,
+  control: ScoringControl,
+): Promise<PerplexityResult> {
+  const run = new PerplexityRun(engine, cache, ids, ctx);
+  const turns = new EventLoopYield();
+  const total = ids.length - 1;
+  for (const scored of run.blocks()) {
+    control.onProgress?.(scored, total);
+    await turns.maybe();
+    if (control.signal?.aborted) return run.result(true);
+  }
+  return run.result(false);
+}
+
+/** One scoring run, block by block: `blocks()` yields the number of targets scored after each block. */
+class PerplexityRun {
+  private readonly nlls: number[] = [];
+  private windows = 0;
+  private peak: CacheReport | undefined;
+  private readonly session: Session;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly cache: KVCache,
+    private readonly ids: Int32Array,
+    private readonly ctx: number,
+  ) {
+    this.session = new Session(engine, cache);
+  }
+
+  *blocks(): Generator<number> {
+    const { session, ids, ctx } = this;
+    for (let start = 0; start + 1 < ids.length; start += ctx) {
+      const window = ids.subarray(start, Math.min(ids.length, start + ctx + 1));
+      session.reset();
+      this.windows++;
+      for (const _ of scoreWindow(session, window, this.nlls)) {
+        this.notePeak();
+        yield this.nlls.length;
+      }
+    }
+  }
+
+  private notePeak(): void {
+    if (!this.peak || this.cache.nextPos > this.peak.tokens) this.peak = cacheReport(this.cache, this.engine.config);
+  }
+
+  result(partial: boolean): PerplexityResult {
+    const { nlls } = this;
+    const n = nlls.length;
+    if (n === 0) throw new InterruptedError("SIGINT", "interrupted before the first block was scored: no result");
+    const mean = nlls.reduce((a, b) => a + b, 0) / n;
+    const variance = nlls.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, n - 1);
+    return {
+      ppl: Math.exp(mean),
+      meanNll: mean,
+      stderr: Math.sqrt(variance / n),
+      tokens: this.ids.length,
+      scored: n,
+      ctx: this.ctx,
+      windows: this.windows,
+      partial,
+      cache: this.peak!,
+    };
+  }
 }
 
 /** Tokens per forward call when scoring: the logits of a call ([block, vocab]) stay one block's worth. */
 const SCORE_BLOCK = 64;
 
-/** Appends -log p(window[i+1] | window[..i]) for every i to `nlls`, in forward calls of SCORE_BLOCK tokens. */
-function scoreWindow(session: Session, window: Int32Array, nlls: number[]): void {
+/** Appends -log p(window[i+1] | window[..i]) for every i to `nlls`, one forward call of SCORE_BLOCK tokens at a time. */
+function* scoreWindow(session: Session, window: Int32Array, nlls: number[]): Generator<void> {
   const inputs = window.subarray(0, window.length - 1);
-  session.score(inputs, SCORE_BLOCK, (i, logits) => nlls.push(negLogSoftmax(logits, window[i + 1]!)));
+  for (let start = 0; start < inputs.length; start += SCORE_BLOCK) {
+    const chunk = inputs.subarray(start, Math.min(inputs.length, start + SCORE_BLOCK));
+    session.score(chunk, SCORE_BLOCK, (i, logits) => nlls.push(negLogSoftmax(logits, window[start + i + 1]!)));
+    yield;
+  }
 }
 
 /** -log softmax(logits)[target], computed in float64 with the max subtracted. */

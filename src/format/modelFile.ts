@@ -34,8 +34,12 @@ export interface ModelFile {
  * Reads and checks a model file: every required tensor present with the shape the config implies. `allocate`
  * places the file's bytes (default: an ordinary buffer); tensor views point into them.
  */
-export async function loadModelFile(path: string, allocate?: ByteAllocator): Promise<ModelFile> {
-  return parseModelFile(await readWholeFile(path, allocate), path);
+export async function loadModelFile(
+  path: string,
+  allocate?: ByteAllocator,
+  onProgress?: (bytesRead: number, total: number) => void,
+): Promise<ModelFile> {
+  return parseModelFile(await readWholeFile(path, allocate, onProgress), path);
 }
 
 /** The same from bytes already in memory; `path` names the file in errors. */

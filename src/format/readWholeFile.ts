@@ -13,7 +13,12 @@ import { FileFormatError } from "../util/errors.js";
 
 const CHUNK_BYTES = 64 << 20;
 
-export async function readWholeFile(path: string, allocate: ByteAllocator = plainBuffer): Promise<Uint8Array> {
+/** `onProgress(bytesRead, total)` after every chunk (a loading bar for multi-GB files). */
+export async function readWholeFile(
+  path: string,
+  allocate: ByteAllocator = plainBuffer,
+  onProgress?: (bytesRead: number, total: number) => void,
+): Promise<Uint8Array> {
   let handle: FileHandle;
   try {
     handle = await open(path, "r");
@@ -29,6 +34,7 @@ export async function readWholeFile(path: string, allocate: ByteAllocator = plai
       const { bytesRead } = await handle.read(bytes, done, Math.min(CHUNK_BYTES, bytes.byteLength - done), done);
       if (bytesRead === 0) throw new FileFormatError(path, `the file shrank while being read (${done} of ${stats.size} bytes)`);
       done += bytesRead;
+      onProgress?.(done, bytes.byteLength);
     }
     return bytes;
   } catch (error) {

@@ -5,6 +5,7 @@ import { rowOf, type LayerWeights, type Weights } from "./weights.js";
 import { linear, quantizeActivations } from "./linear.js";
 import type { ForwardState } from "./state.js";
 import { ContextOverflowError, NumericError } from "../util/errors.js";
+import { checkRowsFinite } from "./finiteCheck.js";
 
 /**
  * The forward pass of every supported architecture (model/architectures/), top to bottom. A block of n consecutive
@@ -84,6 +85,7 @@ export class LlamaModel {
       quantizeActivations(compute, xb, xq, dim, n);
       this.projectQkv(w, n);
       this.attention(l, pos0, n, cache);
+      checkRowsFinite(heap.f32(state.att, 0, n * qDim), qDim, pos0, l, "attention output");
       quantizeActivations(compute, att, xq, qDim, n);
       linear(compute, w.wo, att, xq, xb, n);
       k.add(0, n * dim, x, xb);
@@ -96,6 +98,7 @@ export class LlamaModel {
       quantizeActivations(compute, hb, xq, hiddenDim, n);
       linear(compute, w.down, hb, xq, xb, n);
       k.add(0, n * dim, x, xb);
+      checkRowsFinite(heap.f32(state.x, 0, n * dim), dim, pos0, l, "residual stream");
     }
 
     // logits for every token of the block, or only for the last one

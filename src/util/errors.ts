@@ -36,7 +36,7 @@ export class ConfigError extends QaqError {
   constructor(
     readonly field: string,
     readonly allowed: string,
-    got: unknown,
+    readonly got: unknown,
   ) {
     super("config", `${field}: got ${JSON.stringify(got)}, allowed ${allowed}`);
   }
@@ -71,5 +71,30 @@ export class UsageError extends QaqError {
 export class MemoryLimitError extends QaqError {
   constructor(message: string) {
     super("memory-limit", message);
+  }
+}
+
+/**
+ * The user stopped the run (Ctrl-C = SIGINT, or SIGTERM). Whatever was finished has been reported or kept; the CLI
+ * exits with 128 + the signal number (130 for SIGINT, 143 for SIGTERM), as shells do.
+ */
+export class InterruptedError extends QaqError {
+  constructor(
+    readonly signal: string,
+    message: string,
+  ) {
+    super("interrupted", message);
+  }
+
+  get exitCode(): number {
+    return this.signal === "SIGTERM" ? 143 : 130;
+  }
+}
+
+/** Throws an InterruptedError when `signal` was aborted; `what` says what was stopped and what was kept. */
+export function throwIfInterrupted(signal: AbortSignal | undefined, what: string): void {
+  if (signal?.aborted) {
+    const name = typeof signal.reason === "string" ? signal.reason : "SIGINT";
+    throw new InterruptedError(name, `interrupted (${name}): ${what}`);
   }
 }

@@ -1,5 +1,6 @@
 /**
- * The backing tier on disk: one temporary file (in a fresh directory under the OS temp dir, removed on dispose),
+ * The backing tier on disk: one temporary file (in a fresh directory under the OS temp dir, unlinked as soon as it is
+ * open, else removed on dispose),
  * read and written with positioned synchronous I/O (fs.readSync / fs.writeSync at an offset), so only the bytes of
  * the groups being re-quantized are ever read back.
  *
@@ -7,7 +8,7 @@
  *   offset(layer, part, token) = ((layer·2 + part)·maxTokens + token) · 2·kvDim
  * so an append of nTok tokens is one contiguous write per (layer, part); regions never reached stay sparse holes.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { CacheShape } from "../KVCache.js";
@@ -35,6 +36,22 @@ export class FileBackingTier implements BackingTier {
     this.directory = mkdtempSync(join(tmpdir(), "qaq-backing-"));
     this.path = join(this.directory, "kv-fp16.bin");
     this.fd = openSync(this.path, "w+");
+    // unlinked at once where the OS allows it (POSIX): the open descriptor keeps the data, and nothing is left on
+    // disk however the process ends (Ctrl-C, SIGTERM, SIGKILL, a crash); elsewhere dispose removes it
+    try {
+      rmSync(this.directory, { recursive: true });
+      this.unlinked = true;
+    } catch {
+      this.unlinked = false;
+    }
+  }
+
+  /** True when the file was unlinked at creation (it has no name on disk; only the descriptor reaches it). */
+  readonly unlinked: boolean;
+
+  /** Bytes the file spans on disk (sparse holes included), from the open descriptor. */
+  get fileBytes(): number {
+    return fstatSync(this.openFd()).size;
   }
 
   write(layer: number, part: KvPart, firstPos: number, nTok: number, rows: Uint16Array): void {
