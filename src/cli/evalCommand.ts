@@ -1,12 +1,14 @@
 import { parseKvFlag } from "./kvFlag.js";
 import { parseProtocol, checkProtocolAllowed } from "../eval/protocol/evalProtocol.js";
-import { prepareTask, SCORINGS, type Scoring } from "../eval/prepareTask.js";
+import { preparedItemCount, prepareTask, SCORINGS, type Scoring } from "../eval/prepareTask.js";
 import { memoryReference } from "../eval/reference/obtainReference.js";
 import { formatResultSummary } from "../eval/resultSummary.js";
 import { runTask } from "../eval/runTask.js";
 import { defaultDataPath } from "../eval/tasks/dataFiles.js";
 import { findTask, TASKS } from "../eval/tasks/taskTable.js";
-import { ConfigError, UsageError } from "../util/errors.js";
+import { ConfigError, InterruptedError, UsageError } from "../util/errors.js";
+import { withInterrupt } from "./interrupt.js";
+import { commandProgress, QUIET_FLAG } from "./progress.js";
 import { boolFlag, numberFlag, requireString, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { loadEngineFromArgs } from "./generateCommand.js";
 import type { CliIo } from "./io.js";
@@ -24,6 +26,7 @@ export const EVAL_FLAGS: FlagTable = {
   ctx: { kind: "int", help: "perplexity window in tokens", defaultText: "the model's context" },
   threads: { kind: "int", help: "engine threads", defaultText: "2" },
   json: { kind: "bool", help: "print the result as one JSON line" },
+  quiet: QUIET_FLAG,
 };
 
 export function parseScoring(text: string | undefined): Scoring {
@@ -55,9 +58,21 @@ export async function evalCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const engine = await loadEngineFromArgs(args);
   try {
     const prepared = prepareTask(engine, settings);
-    const reference = memoryReference(engine, prepared);
-    const line = runTask(engine, prepared, reference, specText, protocol);
+    // the fp32 pass runs without a Ctrl-C handler (nothing is scored yet: the default signal ends the process)
+    const referenceBar = commandProgress(args, "items", preparedItemCount(prepared));
+    const reference = memoryReference(engine, prepared, (done) => referenceBar?.update(done, "fp32 reference"));
+    referenceBar?.finish();
+    const bar = commandProgress(args, "items", preparedItemCount(prepared));
+    let stoppedBy = "SIGINT";
+    const line = await withInterrupt(async (signal) => {
+      const result = await runTask(engine, prepared, reference, specText, protocol, { signal, onItem: (done) => bar?.update(done, specText) });
+      if (signal.aborted) stoppedBy = String(signal.reason);
+      return result;
+    }).finally(() => bar?.finish());
     io.out(boolFlag(args, "json") ? `${JSON.stringify(line)}\n` : `${formatResultSummary(line)}\n`);
+    if (line.partial) {
+      throw new InterruptedError(stoppedBy, `the result above is partial: ${line.items} of ${preparedItemCount(prepared)} items scored`);
+    }
   } finally {
     engine.dispose();
   }

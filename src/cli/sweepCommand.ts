@@ -8,11 +8,12 @@ import { parseShard } from "../eval/sweep/sweepPlan.js";
 import { sweepTaskSettings } from "../eval/sweep/sweepTasks.js";
 import { SHARED_DATA_DIR } from "../eval/tasks/dataFiles.js";
 import { parseTaskList } from "../eval/tasks/taskTable.js";
-import { ConfigError, QaqError } from "../util/errors.js";
+import { ConfigError, InterruptedError, QaqError } from "../util/errors.js";
 import { boolFlag, numberFlag, requireString, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { DEFAULT_MODEL, DEFAULT_TOKENIZER } from "./defaults.js";
 import { parseScoring } from "./evalCommand.js";
 import type { CliIo } from "./io.js";
+import { checkOutputFile } from "./outputPath.js";
 
 /** The grid shipped with the project: the protocol's method list. */
 const DEFAULT_GRID = fileURLToPath(new URL("../../../docs/grids/default.txt", import.meta.url));
@@ -52,6 +53,7 @@ function commandLine(args: ParsedArgs): string {
 
 export async function sweepCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const out = resolve(requireString("sweep", args, "out"));
+  checkOutputFile("--out", out);
   const tasks = parseTaskList(requireString("sweep", args, "tasks"));
   const grid = readGrid(stringFlag(args, "grid") ?? DEFAULT_GRID);
   const seed = numberFlag(args, "seed", 0);
@@ -87,7 +89,7 @@ export async function sweepCommand(args: ParsedArgs, io: CliIo): Promise<void> {
     `qaq sweep: ${outcome.written} lines written, ${outcome.skipped} of ${outcome.planned} already in ${out}, ` +
       `${outcome.failed.length} failed, ${formatDuration(outcome.wallSeconds)} wall time\n`,
   );
-  if (outcome.interrupted) throw new QaqError("interrupted", `interrupted: finished lines are kept in ${out}; run the same command with --resume to go on`);
+  if (outcome.interrupted) throw new InterruptedError("SIGINT", `interrupted: finished lines are kept in ${out}; run the same command with --resume to go on`);
   if (outcome.unfinished > 0) throw new QaqError("sweep", `${outcome.unfinished} runs were not run (the workers exited); run the same command with --resume`);
   if (outcome.failed.length > 0) {
     throw new QaqError("sweep", `${outcome.failed.length} runs failed:\n${outcome.failed.map((f) => `  ${f.what}: ${f.message}`).join("\n")}`);

@@ -15,6 +15,7 @@ import { createEvalCache, type EvalCache, type EvalProtocol } from "./protocol/e
 import type { ReferenceDetail, TaskReference } from "./reference/TaskReference.js";
 import { meanWithError } from "./stats.js";
 import type { TaskRun } from "./resultLine.js";
+import { ItemLoop, type RunControl } from "./runControl.js";
 
 type PreparedGeneration = Extract<PreparedTask, { kind: "generation" }>;
 
@@ -35,13 +36,14 @@ function greedyContinuation(engine: Engine, evalCache: EvalCache, prompt: Int32A
   return out;
 }
 
-export function generationReference(engine: Engine, prepared: PreparedGeneration): ReferenceDetail {
-  const outputs = prepared.prompts.map((prompt) => {
+export function generationReference(engine: Engine, prepared: PreparedGeneration, onItem?: (done: number, total: number) => void): ReferenceDetail {
+  const outputs = prepared.prompts.map((prompt, index) => {
     const evalCache = createEvalCache(engine, { kind: "fp32" }, "stream");
     try {
       return greedyContinuation(engine, evalCache, prompt, prepared.newTokens);
     } finally {
       evalCache.dispose();
+      onItem?.(index + 1, prepared.prompts.length);
     }
   });
   return { kind: "generation", outputs };
@@ -54,27 +56,31 @@ export function matchingPrefix(run: readonly number[], reference: readonly numbe
   return n;
 }
 
-export function runGeneration(
+export async function runGeneration(
   engine: Engine,
   prepared: PreparedGeneration,
   reference: TaskReference,
   config: KVCacheConfig,
   protocol: EvalProtocol,
-): TaskRun {
+  control?: RunControl,
+): Promise<TaskRun> {
   const detail = reference.meta.detail;
   if (detail.kind !== "generation") throw new Error(`reference ${reference.meta.key} is not a generation reference`);
   const meter = new CacheMeter(engine.config);
-  const matches = prepared.prompts.map((prompt, i) => {
+  const matches: { matched: number; length: number }[] = [];
+  const loop = new ItemLoop(control, prepared.prompts.length);
+  for (const [i, prompt] of prepared.prompts.entries()) {
     const expected = detail.outputs[i]!;
     const evalCache = createEvalCache(engine, config, protocol);
     try {
       const run = greedyContinuation(engine, evalCache, prompt, expected.length, expected);
       meter.sample(evalCache.cache);
-      return { matched: matchingPrefix(run, expected), length: expected.length };
+      matches.push({ matched: matchingPrefix(run, expected), length: expected.length });
     } finally {
       evalCache.dispose();
     }
-  });
+    if (await loop.itemDone()) break;
+  }
   const matched = meanWithError(matches.map((m) => m.matched));
   const referenceLength = meanWithError(matches.map((m) => m.length));
   return {
@@ -87,5 +93,6 @@ export function runGeneration(
     },
     fp32: { match_tokens: referenceLength.mean, full_match: 1 },
     cache: meter.summary(),
+    ...(loop.stopped ? { itemsDone: matches.length } : {}),
   };
 }

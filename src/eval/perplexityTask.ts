@@ -23,6 +23,7 @@ import { createEvalCache, type EvalCache, type EvalProtocol } from "./protocol/e
 import type { ReferenceDetail, RowSink, TaskReference } from "./reference/TaskReference.js";
 import { meanWithError } from "./stats.js";
 import type { TaskRun } from "./resultLine.js";
+import { ItemLoop, type RunControl } from "./runControl.js";
 
 type PreparedPerplexity = Extract<PreparedTask, { kind: "perplexity" }>;
 
@@ -63,10 +64,11 @@ function scoreWindow(evalCache: EvalCache, window: Window, feeding: Feeding, onR
   if (rest.length > 0) session.score(rest, rest.length, (i, logits) => onRow(prompt + i, logits));
 }
 
-export function perplexityReference(engine: Engine, prepared: PreparedPerplexity, sink: RowSink): ReferenceDetail {
+export function perplexityReference(engine: Engine, prepared: PreparedPerplexity, sink: RowSink, onItem?: (done: number, total: number) => void): ReferenceDetail {
   const logProbs = new Float32Array(engine.config.vocabSize);
   const nll: number[] = [];
-  for (const window of windowsOf(prepared)) {
+  const windows = windowsOf(prepared);
+  for (const [index, window] of windows.entries()) {
     const evalCache = createEvalCache(engine, { kind: "fp32" }, "stream");
     try {
       scoreWindow(evalCache, window, { kind: "whole" }, (i, logits) => {
@@ -77,17 +79,19 @@ export function perplexityReference(engine: Engine, prepared: PreparedPerplexity
     } finally {
       evalCache.dispose();
     }
+    onItem?.(index + 1, windows.length);
   }
   return { kind: "perplexity", nll };
 }
 
-export function runPerplexity(
+export async function runPerplexity(
   engine: Engine,
   prepared: PreparedPerplexity,
   reference: TaskReference,
   config: KVCacheConfig,
   protocol: EvalProtocol,
-): TaskRun {
+  control?: RunControl,
+): Promise<TaskRun> {
   const detail = reference.meta.detail;
   if (detail.kind !== "perplexity") throw new Error(`reference ${reference.meta.key} is not a perplexity reference`);
   const feeding: Feeding = protocol === "prompt" ? { kind: "prompt", promptTokens: prepared.promptTokens } : { kind: "stepwise" };
@@ -96,6 +100,8 @@ export function runPerplexity(
   const nll: number[] = [];
   const fp32Nll: number[] = [];
   const windows = windowsOf(prepared);
+  const loop = new ItemLoop(control, windows.length);
+  let windowsDone = 0;
   for (const window of windows) {
     const evalCache = createEvalCache(engine, config, protocol);
     try {
@@ -109,6 +115,8 @@ export function runPerplexity(
     } finally {
       evalCache.dispose();
     }
+    windowsDone++;
+    if (await loop.itemDone()) break;
   }
   const run = meanWithError(nll);
   const fp32 = meanWithError(fp32Nll);
@@ -124,10 +132,11 @@ export function runPerplexity(
       kl_stderr: d.kl.stderr,
       top1: d.top1,
       positions: d.positions,
-      windows: windows.length,
+      windows: windowsDone,
       prompt_tokens: feeding.kind === "prompt" ? feeding.promptTokens : 0,
     },
     fp32: { ppl: Math.exp(fp32.mean), ppl_stderr: Math.exp(fp32.mean) * fp32.stderr, nll_mean: fp32.mean, nll_stderr: fp32.stderr },
     cache: meter.summary(),
+    ...(loop.stopped ? { itemsDone: nll.length } : {}),
   };
 }

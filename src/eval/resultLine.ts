@@ -19,6 +19,8 @@ export interface TaskRun {
   /** the same metrics of the fp32 cache on the same items (from the reference) */
   readonly fp32: Metrics;
   readonly cache: CacheSummary;
+  /** Set when the run was interrupted: the metrics (and fp32's) cover this many items only. */
+  readonly itemsDone?: number;
 }
 
 export interface ResultLine {
@@ -45,6 +47,8 @@ export interface ResultLine {
   readonly seconds: number;
   readonly threads: number;
   readonly finishedAt: string;
+  /** Present (true) only when the run was interrupted and `items` counts the items scored before it stopped. */
+  readonly partial?: true;
 }
 
 export interface ResultKeyParts {

@@ -35,7 +35,7 @@ export function formatNumber(value: number | undefined): string {
 
 export function formatResultSummary(line: ResultLine): string {
   const unit = line.taskKind === "perplexity" ? "tokens" : "items";
-  const head = `${line.task}: ${line.items} ${unit}, ${line.scoring} scoring, protocol ${line.protocol}, kv ${line.spec}` + (line.runSpec !== line.spec ? ` (run as ${line.runSpec})` : "");
+  const head = `${line.task}: ${line.items} ${unit}, ${line.scoring} scoring, protocol ${line.protocol}, kv ${line.spec}` + (line.runSpec !== line.spec ? ` (run as ${line.runSpec})` : "") + (line.partial ? " (partial: interrupted)" : "");
   const metrics = SHOWN[line.taskKind].map(({ name, withError, fp32 }) => {
     const error = withError ? ` ± ${formatNumber(line.metrics[`${name}_stderr`])}` : "";
     const reference = fp32 ? ` (fp32 ${formatNumber(line.fp32[name])})` : "";

@@ -11,21 +11,30 @@ import { preparedItemCount, type PreparedTask } from "./prepareTask.js";
 import { checkProtocolAllowed, configForProtocol, type EvalProtocol } from "./protocol/evalProtocol.js";
 import type { TaskReference } from "./reference/TaskReference.js";
 import { projectVersion, resultKey, type ResultLine, type TaskRun } from "./resultLine.js";
+import type { RunControl } from "./runControl.js";
 
-export function runTask(engine: Engine, prepared: PreparedTask, reference: TaskReference, specText: string, protocol: EvalProtocol): ResultLine {
+/** `control`: progress per item and Ctrl-C (the line then covers the items done and says `partial: true`). */
+export async function runTask(
+  engine: Engine,
+  prepared: PreparedTask,
+  reference: TaskReference,
+  specText: string,
+  protocol: EvalProtocol,
+  control?: RunControl,
+): Promise<ResultLine> {
   const config = parseKvSpec(specText);
   checkProtocolAllowed(specText, protocol);
   const started = performance.now();
   let run: TaskRun;
   switch (prepared.kind) {
     case "choice":
-      run = runChoice(engine, prepared, reference, config, protocol);
+      run = await runChoice(engine, prepared, reference, config, protocol, control);
       break;
     case "perplexity":
-      run = runPerplexity(engine, prepared, reference, config, protocol);
+      run = await runPerplexity(engine, prepared, reference, config, protocol, control);
       break;
     case "generation":
-      run = runGeneration(engine, prepared, reference, config, protocol);
+      run = await runGeneration(engine, prepared, reference, config, protocol, control);
       break;
   }
   const s = prepared.settings;
@@ -37,7 +46,7 @@ export function runTask(engine: Engine, prepared: PreparedTask, reference: TaskR
     task: s.task.name,
     taskKind: s.task.kind,
     data: s.dataPath,
-    items: preparedItemCount(prepared),
+    items: run.itemsDone ?? preparedItemCount(prepared),
     limit: s.limit,
     seed: s.seed,
     scoring: s.scoring,
@@ -51,5 +60,6 @@ export function runTask(engine: Engine, prepared: PreparedTask, reference: TaskR
     seconds: (performance.now() - started) / 1000,
     threads: engine.compute.threads,
     finishedAt: new Date().toISOString(),
+    ...(run.itemsDone !== undefined ? { partial: true as const } : {}),
   };
 }

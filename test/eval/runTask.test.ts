@@ -33,10 +33,10 @@ test("the fp32 reference of TinyStories reproduces the golden perplexity (20000 
   assert.ok(Math.abs(ppl / golden.ppl - 1) < 1e-3, `ppl ${ppl} vs golden ${golden.ppl}`);
 });
 
-test("multiple choice: fp32 agrees with itself, a 2-bit cache does not, every field is filled", { skip: SKIP_SHARED }, () => {
+test("multiple choice: fp32 agrees with itself, a 2-bit cache does not, every field is filled", { skip: SKIP_SHARED }, async () => {
   const prepared = prepareTask(engine, settings("piqa", 3));
   const reference = memoryReference(engine, prepared);
-  const fp32 = runTask(engine, prepared, reference, "fp32", "prompt");
+  const fp32 = await runTask(engine, prepared, reference, "fp32", "prompt");
   assert.equal(fp32.items, 3);
   assert.equal(fp32.metrics["agreement"], 1);
   assert.equal(fp32.metrics["gold_loglik_delta"], 0);
@@ -47,7 +47,7 @@ test("multiple choice: fp32 agrees with itself, a 2-bit cache does not, every fi
     Object.fromEntries(["acc", "acc_norm", "acc_mean"].map((k) => [k, fp32.metrics[k]])),
     Object.fromEntries(["acc", "acc_norm", "acc_mean"].map((k) => [k, fp32.fp32[k]])),
   );
-  const rough = runTask(engine, prepared, reference, "uniform:bits=2", "stream");
+  const rough = await runTask(engine, prepared, reference, "uniform:bits=2", "stream");
   assert.ok(rough.metrics["kl"]! > 1e-2, `kl ${rough.metrics["kl"]}`);
   assert.ok(rough.metrics["top1"]! < 1);
   assert.equal(rough.protocol, "stream");
@@ -56,25 +56,25 @@ test("multiple choice: fp32 agrees with itself, a 2-bit cache does not, every fi
   assert.ok(rough.key.includes("piqa") && rough.key.includes("stream") && rough.key.includes("uniform:bits=2"));
 });
 
-test("QAQ runs under the protocol's mode; paper scoring drops BOS and takes the first token from fp32", { skip: SKIP_SHARED }, () => {
+test("QAQ runs under the protocol's mode; paper scoring drops BOS and takes the first token from fp32", { skip: SKIP_SHARED }, async () => {
   const lmEval = prepareTask(engine, settings("hellaswag", 2));
   const paper = prepareTask(engine, settings("hellaswag", 2, "paper"));
   const first = (p: PreparedTask) => (p.kind === "choice" ? p.items[0]!.context[0] : -1);
   assert.equal(first(lmEval), engine.tokenizer.bosId);
   assert.notEqual(first(paper), engine.tokenizer.bosId);
   const reference = memoryReference(engine, paper);
-  const line = runTask(engine, paper, reference, "qaq:kTol=0.05,vTol=1", "prompt");
+  const line = await runTask(engine, paper, reference, "qaq:kTol=0.05,vTol=1", "prompt");
   assert.equal(line.runSpec, "qaq:kTol=0.05,vTol=1,mode=prompt");
-  assert.equal(runTask(engine, paper, reference, "qaq:kTol=0.05,vTol=1", "stream").runSpec, "qaq:kTol=0.05,vTol=1");
+  assert.equal((await runTask(engine, paper, reference, "qaq:kTol=0.05,vTol=1", "stream")).runSpec, "qaq:kTol=0.05,vTol=1");
   assert.equal(line.scoring, "paper");
 });
 
-test("generation: the fp32 cache matches its own greedy continuation to the end", { skip: SKIP_SHARED }, () => {
+test("generation: the fp32 cache matches its own greedy continuation to the end", { skip: SKIP_SHARED }, async () => {
   const prepared = prepareTask(engine, settings("generation", 2));
   const reference = memoryReference(engine, prepared);
-  const line = runTask(engine, prepared, reference, "fp32", "stream");
+  const line = await runTask(engine, prepared, reference, "fp32", "stream");
   assert.equal(line.metrics["full_match"], 1);
   assert.equal(line.metrics["match_tokens"], line.fp32["match_tokens"]);
-  const rough = runTask(engine, prepared, reference, "uniform:k=2,v=16", "stream");
+  const rough = await runTask(engine, prepared, reference, "uniform:k=2,v=16", "stream");
   assert.ok(rough.metrics["match_tokens"]! < line.metrics["match_tokens"]!);
 });

@@ -6,21 +6,25 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sharedSkip } from "../support/sharedPolicy.js";
 
 // dist/test/format/<file>.js -> ../../.. is the project root.
 const projectRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const sharedDir = join(projectRoot, "..", "shared");
 const modelDir = join(sharedDir, "models", "stories260K");
 
-export const stories260KBinPath = join(modelDir, "stories260K.bin");
+// the checkpoint and tokenizer are bundled (models/stories260K, identical to the shared copies); the GGUF converted
+// by llama.cpp's tools and the golden file are only in ../shared
+export const stories260KBinPath = join(projectRoot, "models", "stories260K", "stories260K.bin");
 export const stories260KGgufPath = join(modelDir, "stories260K.f32.gguf");
-export const tok512Path = join(modelDir, "tok512.bin");
+export const tok512Path = join(projectRoot, "models", "stories260K", "tok512.bin");
 export const goldenPath = join(sharedDir, "golden", "stories260K.json");
 
-/** A skip reason when the shared files are not there, false otherwise (for node:test's `skip` option). */
-export const missingSharedReason: string | false = [stories260KBinPath, stories260KGgufPath, tok512Path, goldenPath].every(existsSync)
-  ? false
-  : `shared stories260K model/golden files not found under ${sharedDir}`;
+/** node:test's `skip` for tests needing the shared GGUF or golden file (see test/support/sharedPolicy.ts). */
+export const missingSharedReason: string | false = sharedSkip(
+  [stories260KGgufPath, goldenPath].every(existsSync),
+  `shared stories260K GGUF/golden files under ${sharedDir}`,
+);
 
 /** The model header as the independent reference implementation recorded it. */
 export interface GoldenConfig {

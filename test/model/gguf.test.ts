@@ -29,6 +29,16 @@ test("the shared f32 GGUF (own vocabulary) gives the golden ids and text", { ski
   }
 });
 
+/** Greedy ids of the bundled f32 .bin from BOS (golden.test.ts holds them to the independent golden ids). */
+async function f32Greedy(steps: number): Promise<number[]> {
+  const engine = await Engine.load(BUNDLED_MODEL, BUNDLED_TOKENIZER, 1);
+  try {
+    return greedy(engine, [1], steps);
+  } finally {
+    engine.dispose();
+  }
+}
+
 test("our own f32 conversion gives the golden ids", { skip: SKIP_SHARED }, async () => {
   const out = join(dir, "s.f32.gguf");
   await convertLlama2cToGguf(BUNDLED_MODEL, BUNDLED_TOKENIZER, out, "f32");
@@ -40,19 +50,24 @@ test("our own f32 conversion gives the golden ids", { skip: SKIP_SHARED }, async
   }
 });
 
+/**
+ * Positions (of 41: BOS + 40 greedy steps) that must equal the f32 ids. Measured on this build: f16 41, q8_0 41,
+ * q4_0 28 (greedy decoding follows its own first difference, so agreement is a prefix); the thresholds leave a
+ * little room for kernel changes that move a near-tie, no more.
+ */
+const NEEDED: Readonly<Record<"f16" | "q8_0" | "q4_0", number>> = { f16: 41, q8_0: 38, q4_0: 25 };
+
 for (const type of ["f16", "q8_0", "q4_0"] as const) {
-  test(`a ${type} conversion runs with weights kept in ${type} and stays close to f32`, { skip: SKIP_SHARED }, async () => {
+  test(`a ${type} conversion runs with weights kept in ${type} and stays close to f32`, async () => {
     const out = join(dir, `s.${type}.gguf`);
     await convertLlama2cToGguf(BUNDLED_MODEL, BUNDLED_TOKENIZER, out, type);
     const engine = await Engine.load(out, undefined, 2);
     try {
       assert.equal(engine.weightsForAccounting.layers[0]!.wq.type, type);
-      const g = goldenGreedy();
+      const reference = await f32Greedy(40);
       const ids = greedy(engine, [1], 40);
-      // the first tokens of a story are very likely under any reasonable weight precision
-      const same = ids.filter((id, i) => id === g.ids[i]).length;
-      const needed = type === "q4_0" ? 5 : type === "q8_0" ? 15 : 35;
-      assert.ok(same >= needed, `${type}: ${same} of 41 ids agree with f32 greedy`);
+      const same = ids.filter((id, i) => id === reference[i]).length;
+      assert.ok(same >= NEEDED[type], `${type}: ${same} of 41 ids agree with f32 greedy, ${NEEDED[type]} required`);
     } finally {
       engine.dispose();
     }

@@ -1,12 +1,14 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
+import { sharedSkip } from "./sharedPolicy.js";
 
 /** The project root (dist/test/support/paths.js -> ../../..) and the read-only shared folder beside it. */
 export const PROJECT_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 export const SHARED = join(PROJECT_ROOT, "..", "shared");
 export const SHARED_PRESENT = existsSync(join(SHARED, "golden", "stories260K.json"));
-export const SKIP_SHARED = SHARED_PRESENT ? false : `../shared is absent (expected at ${SHARED})`;
+/** Tests needing ../shared run (and fail) when it is absent, unless QAQ_SKIP_SHARED=1 (see sharedPolicy.ts). */
+export const SKIP_SHARED = sharedSkip(SHARED_PRESENT, `../shared (expected at ${SHARED})`);
 
 export const BUNDLED_MODEL = join(PROJECT_ROOT, "models", "stories260K", "stories260K.bin");
 export const BUNDLED_TOKENIZER = join(PROJECT_ROOT, "models", "stories260K", "tok512.bin");

@@ -5,20 +5,22 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sharedSkip } from "../support/sharedPolicy.js";
 
 // dist/test/tokenizer/<file>.js -> ../../.. is the project root.
 const projectRoot = fileURLToPath(new URL("../../../", import.meta.url));
 const sharedDir = join(projectRoot, "..", "shared");
 
-export const tok512Path = join(sharedDir, "models", "stories260K", "tok512.bin");
+/** bundled in models/ (identical to the shared copy) */
+export const tok512Path = join(projectRoot, "models", "stories260K", "tok512.bin");
 export const goldenPath = join(sharedDir, "golden", "stories260K.json");
 export const tinyStoriesPath = join(sharedDir, "data", "tinystories", "tinystories_val_head.txt");
 
-/** A skip reason when the shared files are not there, false otherwise (for node:test's `skip` option). */
-export const missingSharedReason: string | false =
-  existsSync(tok512Path) && existsSync(goldenPath) && existsSync(tinyStoriesPath)
-    ? false
-    : `shared model/golden files not found under ${sharedDir}`;
+/** node:test's `skip` for tests needing the golden file or data (see test/support/sharedPolicy.ts). */
+export const missingSharedReason: string | false = sharedSkip(
+  existsSync(goldenPath) && existsSync(tinyStoriesPath),
+  `shared golden/data files under ${sharedDir}`,
+);
 
 export interface TokenizerGolden {
   readonly tokenize: readonly { readonly text: string; readonly ids: readonly number[] }[];

@@ -19,32 +19,36 @@ import { meanWithError, proportionWithError } from "../stats.js";
 import type { Metrics, TaskRun } from "../resultLine.js";
 import { CHOICE_RULES, predictChoice, sumOf, type ChoiceRule, type ScoredChoice } from "./choiceScoring.js";
 import { scoreChoiceItem } from "./scoreChoiceItem.js";
+import { ItemLoop, type RunControl } from "../runControl.js";
 
 type PreparedChoice = Extract<PreparedTask, { kind: "choice" }>;
 
-export function choiceReference(engine: Engine, prepared: PreparedChoice, sink: RowSink): ReferenceDetail {
+export function choiceReference(engine: Engine, prepared: PreparedChoice, sink: RowSink, onItem?: (done: number, total: number) => void): ReferenceDetail {
   const evalCache = createEvalCache(engine, { kind: "fp32" }, "stream");
   const logProbs = new Float32Array(engine.config.vocabSize);
   try {
-    const logliks = prepared.items.map((item) =>
-      scoreChoiceItem(engine, evalCache, item, (logits) => {
+    const logliks = prepared.items.map((item, index) => {
+      const choices = scoreChoiceItem(engine, evalCache, item, (logits) => {
         logSoftmaxInto(logits, logProbs);
         sink.write(logProbs);
-      }, undefined).map((choice) => Array.from(choice)),
-    );
+      }, undefined).map((choice) => Array.from(choice));
+      onItem?.(index + 1, prepared.items.length);
+      return choices;
+    });
     return { kind: "choice", logliks };
   } finally {
     evalCache.dispose();
   }
 }
 
-export function runChoice(
+export async function runChoice(
   engine: Engine,
   prepared: PreparedChoice,
   reference: TaskReference,
   config: KVCacheConfig,
   protocol: EvalProtocol,
-): TaskRun {
+  control?: RunControl,
+): Promise<TaskRun> {
   const detail = reference.meta.detail;
   if (detail.kind !== "choice") throw new Error(`reference ${reference.meta.key} is not a choice reference`);
   const paper = prepared.settings.scoring === "paper";
@@ -52,7 +56,8 @@ export function runChoice(
   const meter = new CacheMeter(engine.config);
   const runs: ScoredChoice[][] = [];
   let row = 0;
-  prepared.items.forEach((item, index) => {
+  const loop = new ItemLoop(control, prepared.items.length);
+  for (const [index, item] of prepared.items.entries()) {
     // a fresh cache per item: its bytes then reflect this item alone, not the largest one before it
     const evalCache = createEvalCache(engine, config, protocol);
     try {
@@ -62,13 +67,16 @@ export function runChoice(
     } finally {
       evalCache.dispose();
     }
-  });
-  const fp32Runs = prepared.items.map((item, index) => scored(item, detail.logliks[index]!));
+    if (await loop.itemDone()) break;
+  }
+  // an interrupted run is scored on the items it finished, against fp32 on the same items
+  const items = prepared.items.slice(0, runs.length);
+  const fp32Runs = items.map((item, index) => scored(item, detail.logliks[index]!));
   const d = divergence.summary();
-  const gold = meanWithError(prepared.items.map((item, i) => sumOf(runs[i]![item.gold]!.logliks) - sumOf(fp32Runs[i]![item.gold]!.logliks)));
+  const gold = meanWithError(items.map((item, i) => sumOf(runs[i]![item.gold]!.logliks) - sumOf(fp32Runs[i]![item.gold]!.logliks)));
   return {
     metrics: {
-      ...accuracies(prepared.items, runs),
+      ...accuracies(items, runs),
       ...agreements(runs, fp32Runs),
       gold_loglik_delta: gold.mean,
       gold_loglik_delta_stderr: gold.stderr,
@@ -77,8 +85,9 @@ export function runChoice(
       top1: d.top1,
       positions: d.positions,
     },
-    fp32: accuracies(prepared.items, fp32Runs),
+    fp32: accuracies(items, fp32Runs),
     cache: meter.summary(),
+    ...(loop.stopped ? { itemsDone: items.length } : {}),
   };
 }
 

@@ -17,20 +17,23 @@ export function referenceKeyOf(engine: Engine, prepared: PreparedTask): string {
   return referenceKey({ model: engine.modelPath, task: s.task.name, limit: s.limit, seed: s.seed, scoring: s.scoring, ctx: s.ctx });
 }
 
-function computeDetail(engine: Engine, prepared: PreparedTask, sink: RowSink): ReferenceDetail {
+/** Called after each item (choice item, perplexity window, generation prompt) of a reference pass: a progress bar. */
+export type ItemProgress = (done: number, total: number) => void;
+
+function computeDetail(engine: Engine, prepared: PreparedTask, sink: RowSink, onItem?: ItemProgress): ReferenceDetail {
   switch (prepared.kind) {
     case "choice":
-      return choiceReference(engine, prepared, sink);
+      return choiceReference(engine, prepared, sink, onItem);
     case "perplexity":
-      return perplexityReference(engine, prepared, sink);
+      return perplexityReference(engine, prepared, sink, onItem);
     case "generation":
-      return generationReference(engine, prepared);
+      return generationReference(engine, prepared, onItem);
   }
 }
 
-function compute(engine: Engine, prepared: PreparedTask, sink: RowSink): ReferenceMeta {
+function compute(engine: Engine, prepared: PreparedTask, sink: RowSink, onItem?: ItemProgress): ReferenceMeta {
   const started = performance.now();
-  const detail = computeDetail(engine, prepared, sink);
+  const detail = computeDetail(engine, prepared, sink, onItem);
   const s = prepared.settings;
   return {
     key: referenceKeyOf(engine, prepared),
@@ -52,9 +55,9 @@ function compute(engine: Engine, prepared: PreparedTask, sink: RowSink): Referen
   };
 }
 
-export function memoryReference(engine: Engine, prepared: PreparedTask): TaskReference {
+export function memoryReference(engine: Engine, prepared: PreparedTask, onItem?: ItemProgress): TaskReference {
   const rows = new MemoryRows(engine.config.vocabSize);
-  return rows.reference(compute(engine, prepared, rows));
+  return rows.reference(compute(engine, prepared, rows, onItem));
 }
 
 /** The saved reference of this task in `dir`, computed and saved first when missing or stale. */

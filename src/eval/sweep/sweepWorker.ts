@@ -63,7 +63,7 @@ function serve(): void {
       case "run":
         try {
           const { prepared, reference } = taskReady(message.job.task);
-          send({ type: "line", line: runTask(engine!, prepared, reference, message.job.spec, message.job.protocol) });
+          send({ type: "line", line: await runTask(engine!, prepared, reference, message.job.spec, message.job.protocol) });
         } catch (error) {
           send({ type: "failed", what: message.job.key, message: describe(error), fatal: false });
         }

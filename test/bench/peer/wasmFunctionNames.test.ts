@@ -1,6 +1,6 @@
-import { test } from "node:test";
+import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FileFormatError } from "../../../src/util/errors.js";
@@ -24,8 +24,13 @@ const MODULE = Uint8Array.from([
   0x0a, 0x07, 0x02, 0x02, 0x00, 0x0b, 0x02, 0x00, 0x0b, // code section: two empty bodies
 ]);
 
+/** One folder for the files of this test file, removed when it ends. */
+const dir = mkdtempSync(join(tmpdir(), "qaq-wasm-names-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let written = 0;
+
 function writeTemp(bytes: Uint8Array): string {
-  const path = join(mkdtempSync(join(tmpdir(), "qaq-wasm-names-")), "m.wasm");
+  const path = join(dir, `m${written++}.wasm`);
   writeFileSync(path, bytes);
   return path;
 }
