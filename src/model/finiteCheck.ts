@@ -6,10 +6,22 @@ import { NumericError } from "../util/errors.js";
  * when it fails is the first bad row located, so the error names the layer, the stage and the token position.
  */
 export function checkRowsFinite(values: Float32Array, rowWidth: number, pos0: number, layer: number, stage: string): void {
+  const bad = firstNonFinite(values);
+  if (bad >= 0) throw new NumericError(`layer ${layer} ${stage} at position ${pos0 + Math.floor(bad / rowWidth)}`);
+}
+
+/** The same for the logits returned: rows of `vocab`, the first of them at position `pos0`. */
+export function checkLogitsFinite(values: Float32Array, vocab: number, pos0: number): void {
+  const bad = firstNonFinite(values);
+  if (bad >= 0) throw new NumericError(`output logits at position ${pos0 + Math.floor(bad / vocab)}`);
+}
+
+/** Index of the first NaN or ±Infinity, -1 when there is none. */
+function firstNonFinite(values: Float32Array): number {
   let probe = 0;
   for (let i = 0; i < values.length; i++) probe += values[i]! * 0;
-  if (probe === 0) return;
+  if (probe === 0) return -1;
   let i = 0;
   while (Number.isFinite(values[i]!)) i++;
-  throw new NumericError(`layer ${layer} ${stage} at position ${pos0 + Math.floor(i / rowWidth)}`);
+  return i;
 }

@@ -4,8 +4,8 @@ import { queryDim, type ModelConfig } from "./config.js";
 import { rowOf, type LayerWeights, type Weights } from "./weights.js";
 import { linear, quantizeActivations } from "./linear.js";
 import type { ForwardState } from "./state.js";
-import { ContextOverflowError, NumericError } from "../util/errors.js";
-import { checkRowsFinite } from "./finiteCheck.js";
+import { ContextOverflowError } from "../util/errors.js";
+import { checkLogitsFinite, checkRowsFinite } from "./finiteCheck.js";
 
 /**
  * The forward pass of every supported architecture (model/architectures/), top to bottom. A block of n consecutive
@@ -58,7 +58,7 @@ export class LlamaModel {
     // and prompt compression quantize "the prompt" at this point)
     cache.endForward(pos0, tokens.length);
     const out = all ?? last!;
-    checkFinite(out, "logits");
+    checkLogitsFinite(out, vocabSize, all ? pos0 : pos0 + tokens.length - 1);
     return out;
   }
 
@@ -183,12 +183,5 @@ export class LlamaModel {
         for (let t = 0; t < n; t++) att.set(outHead.subarray(t * headSpan, (t + 1) * headSpan), t * qDim + g * headSpan);
       }
     }
-  }
-}
-
-function checkFinite(values: Float32Array, where: string): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]!;
-    if (v - v !== 0) throw new NumericError(where);
   }
 }

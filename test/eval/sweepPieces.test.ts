@@ -85,3 +85,9 @@ test("seed 0 takes the first items; another seed a reproducible subset of distin
   assert.notDeepEqual(a, selectItems(items, 10, 0));
   assert.equal(selectItems(items, null, 0).length, 50);
 });
+
+test("a unit progress bar shows done/total, the rate and the ETA", () => {
+  const text = formatProgress({ doneJobs: 0, totalJobs: 1, doneWeight: 2500, totalWeight: 10000, elapsedSeconds: 5, label: "scored", unit: "tokens" });
+  // 2500 of 10000 in 5 s: 500 tokens/s, 7500 left -> 15 s
+  assert.equal(text, "[######..................]  25% 2500/10.0k tokens, 500 tokens/s, 0:05 elapsed, ETA 0:15  scored");
+});
