@@ -6,9 +6,6 @@ import { queryDim, type ModelConfig } from "../model/config.js";
 import { FileFormatError } from "../util/errors.js";
 import { TENSOR_NAMES, type TensorView } from "./tensor.js";
 
-/** attn_norm, q, k, v, output, ffn_norm, gate, down, up */
-const TENSORS_PER_LAYER = 9;
-
 export interface LlamaTensorShape {
   readonly name: string;
   /** ggml order: [dim] for a norm, [cols, rows] for a matrix. */
@@ -21,41 +18,38 @@ export interface LlamaTensorShape {
  * q/k/v biases and the per-head q/k norms.
  */
 export function llamaTensorShapes(config: ModelConfig, tiedClassifier: boolean): LlamaTensorShape[] {
+  return [...expectedTensorShapes(config, tiedClassifier)];
+}
+
+/** The same, one tensor at a time (checking a file never materializes the list its header could make huge). */
+function* expectedTensorShapes(config: ModelConfig, tiedClassifier: boolean): Generator<LlamaTensorShape> {
   const { dim, hiddenDim, nLayers, vocabSize, nKvHeads, headDim, arch } = config;
   const kvDim = nKvHeads * headDim;
   const qDim = queryDim(config);
-  const shapes: LlamaTensorShape[] = [
-    { name: TENSOR_NAMES.tokenEmbedding, shape: [dim, vocabSize] },
-    { name: TENSOR_NAMES.outputNorm, shape: [dim] },
-  ];
-  if (!tiedClassifier) shapes.push({ name: TENSOR_NAMES.output, shape: [dim, vocabSize] });
-  if (arch.ropeFreqFactors !== undefined) shapes.push({ name: TENSOR_NAMES.ropeFreqs, shape: [headDim / 2] });
+  yield { name: TENSOR_NAMES.tokenEmbedding, shape: [dim, vocabSize] };
+  yield { name: TENSOR_NAMES.outputNorm, shape: [dim] };
+  if (!tiedClassifier) yield { name: TENSOR_NAMES.output, shape: [dim, vocabSize] };
+  if (arch.ropeFreqFactors !== undefined) yield { name: TENSOR_NAMES.ropeFreqs, shape: [headDim / 2] };
   for (let layer = 0; layer < nLayers; layer++) {
-    shapes.push(
-      { name: TENSOR_NAMES.attnNorm(layer), shape: [dim] },
-      { name: TENSOR_NAMES.wq(layer), shape: [dim, qDim] },
-      { name: TENSOR_NAMES.wk(layer), shape: [dim, kvDim] },
-      { name: TENSOR_NAMES.wv(layer), shape: [dim, kvDim] },
-    );
+    yield { name: TENSOR_NAMES.attnNorm(layer), shape: [dim] };
+    yield { name: TENSOR_NAMES.wq(layer), shape: [dim, qDim] };
+    yield { name: TENSOR_NAMES.wk(layer), shape: [dim, kvDim] };
+    yield { name: TENSOR_NAMES.wv(layer), shape: [dim, kvDim] };
     if (arch.qkvBias) {
-      shapes.push(
-        { name: TENSOR_NAMES.qBias(layer), shape: [qDim] },
-        { name: TENSOR_NAMES.kBias(layer), shape: [kvDim] },
-        { name: TENSOR_NAMES.vBias(layer), shape: [kvDim] },
-      );
+      yield { name: TENSOR_NAMES.qBias(layer), shape: [qDim] };
+      yield { name: TENSOR_NAMES.kBias(layer), shape: [kvDim] };
+      yield { name: TENSOR_NAMES.vBias(layer), shape: [kvDim] };
     }
     if (arch.qkNorm) {
-      shapes.push({ name: TENSOR_NAMES.qNorm(layer), shape: [headDim] }, { name: TENSOR_NAMES.kNorm(layer), shape: [headDim] });
+      yield { name: TENSOR_NAMES.qNorm(layer), shape: [headDim] };
+      yield { name: TENSOR_NAMES.kNorm(layer), shape: [headDim] };
     }
-    shapes.push(
-      { name: TENSOR_NAMES.wo(layer), shape: [qDim, dim] },
-      { name: TENSOR_NAMES.ffnNorm(layer), shape: [dim] },
-      { name: TENSOR_NAMES.ffnGate(layer), shape: [dim, hiddenDim] },
-      { name: TENSOR_NAMES.ffnDown(layer), shape: [hiddenDim, dim] },
-      { name: TENSOR_NAMES.ffnUp(layer), shape: [dim, hiddenDim] },
-    );
+    yield { name: TENSOR_NAMES.wo(layer), shape: [qDim, dim] };
+    yield { name: TENSOR_NAMES.ffnNorm(layer), shape: [dim] };
+    yield { name: TENSOR_NAMES.ffnGate(layer), shape: [dim, hiddenDim] };
+    yield { name: TENSOR_NAMES.ffnDown(layer), shape: [hiddenDim, dim] };
+    yield { name: TENSOR_NAMES.ffnUp(layer), shape: [dim, hiddenDim] };
   }
-  return shapes;
 }
 
 /**
@@ -64,12 +58,9 @@ export function llamaTensorShapes(config: ModelConfig, tiedClassifier: boolean):
  */
 export function checkLlamaTensors(config: ModelConfig, tensors: ReadonlyMap<string, TensorView>, file: string): void {
   const tied = !tensors.has(TENSOR_NAMES.output);
-  // counted before the list is built: a block_count of 2^24 in a small file must not build 150M shape records
-  const needed = 2 + (tied ? 0 : 1) + TENSORS_PER_LAYER * config.nLayers;
-  if (tensors.size < needed) {
-    throw new FileFormatError(file, `has ${tensors.size} tensors, but a model of ${config.nLayers} layers needs ${needed}`);
-  }
-  for (const { name, shape } of llamaTensorShapes(config, tied)) {
+  // shapes one at a time, not a list: a block_count of 2^24 in a small file fails at its first missing tensor
+  // instead of building 150M shape records first
+  for (const { name, shape } of expectedTensorShapes(config, tied)) {
     const tensor = tensors.get(name);
     if (tensor === undefined) throw new FileFormatError(file, `missing tensor ${name} (expected shape [${shape.join(", ")}])`);
     const same = tensor.shape.length === shape.length && tensor.shape.every((d, i) => d === shape[i]);
