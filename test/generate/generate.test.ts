@@ -11,7 +11,8 @@ import { BUNDLED_MODEL, BUNDLED_TOKENIZER } from "../support/paths.js";
 /**
  * The generate loop on a scripted model: forward(tokens, pos) returns logits whose argmax is the next id of a fixed
  * script, so what the loop must yield, where it must stop and which positions it must feed follow from the script
- * alone (not from any model). The real tokenizer (tok512) turns ids into text; EOS is id 2.
+ * alone (not from any model). The real tokenizer (tok512) turns ids into text; EOS is id 2. The cache is a stand-in
+ * that only says it is empty (the scripted model never touches it).
  */
 const tokenizer = tokenizerFromLlama2cFile(BUNDLED_TOKENIZER);
 const VOCAB = 512;
@@ -37,7 +38,7 @@ function scriptedEngine(script: readonly number[], seqLen: number): Scripted {
   return { engine, calls };
 }
 
-async function collect(engine: Engine, prompt: number[], maxTokens: number, sampler: SamplerConfig = { kind: "greedy" }, cache = {} as KVCache) {
+async function collect(engine: Engine, prompt: number[], maxTokens: number, sampler: SamplerConfig = { kind: "greedy" }, cache = { nextPos: 0 } as KVCache) {
   const stats: { value?: GenerationStats } = {};
   const ids: number[] = [];
   let text = "";
