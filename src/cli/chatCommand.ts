@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { parseKvSpec } from "../cache/spec.js";
+import { parseKvFlag } from "./kvFlag.js";
 import { ChatSession, type ChatTurn } from "../chat/ChatSession.js";
 import { ChatTemplate } from "../chat/chatTemplate.js";
 import { validateSampler } from "../generate/sampler.js";
@@ -31,7 +31,7 @@ export const CHAT_NOTES =
  * stops the reply; at the prompt it leaves.
  */
 export async function chatCommand(args: ParsedArgs, io: CliIo): Promise<void> {
-  const kv = parseKvSpec(stringFlag(args, "kv") ?? "fp32");
+  const kv = parseKvFlag(stringFlag(args, "kv") ?? "fp32");
   const sampler = validateSampler(samplerFromArgs(args));
   const maxTokens = tokenLimitFlag(args, "max-tokens", -1);
   const templateFile = stringFlag(args, "chat-template-file");

@@ -56,6 +56,6 @@ test("qaq chat: /exit leaves before the end of input; a bad --kv fails before th
   assert.equal(r.code, 0, r.err);
   assert.equal(r.err.split("\n").filter((line) => TURN_LINE.test(line)).length, 1);
   const bad = await chat("Hi.\n", "--kv", "uniform:k=99");
-  assert.equal(bad.code, 1);
+  assert.equal(bad.code, 2); // a bad --kv is a usage error, as in every command (cli/kvFlag.ts)
   assert.match(bad.err, /^qaq: .*k/);
 });
