@@ -1,5 +1,5 @@
 /**
- * Ctrl-C (SIGINT) and SIGTERM for commands that can stop cleanly (ppl, eval, convert): the first signal aborts the
+ * Ctrl-C (SIGINT) and SIGTERM for commands that can stop cleanly (ppl, eval): the first signal aborts the
  * AbortSignal handed to the command, which stops at its next check, reports what it finished (marked partial) or
  * removes its temporary file, and ends with an InterruptedError (exit 130, or 143 for SIGTERM). A second signal
  * exits at once. Commands that do not take the signal keep Node's default: the process ends at the first Ctrl-C.
