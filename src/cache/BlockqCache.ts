@@ -1,7 +1,8 @@
 import type { Compute } from "../kernels/Compute.js";
 import { Q4_0_BLOCK_BYTES, Q8_0_BLOCK_BYTES, QK, quantizeRowQ4_0, quantizeRowQ8_0 } from "../format/gguf/blockQuant.js";
 import { ContextOverflowError, UnsupportedError } from "../util/errors.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { exactRollback, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView } from "./CacheReportView.js";
 import { GrowableRegion } from "./GrowableRegion.js";
 import { AttentionScratch } from "./AttentionScratch.js";
 import { BitsTally } from "./paperBits.js";
@@ -35,7 +36,7 @@ interface LayerRows {
   readonly values: GrowableRegion;
 }
 
-export class BlockqCache implements KVCache {
+export class BlockqCache implements KVCache, CacheReportView {
   readonly spec: string;
   readonly rowBytes: number;
   private readonly traits: BlockFormatTraits;
@@ -44,6 +45,7 @@ export class BlockqCache implements KVCache {
   private readonly scratch: AttentionScratch;
   private capacity = 0;
   nextPos = 0;
+  readonly rollback = exactRollback(this);
 
   constructor(
     private readonly compute: Compute,

@@ -1,7 +1,8 @@
 import type { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
 import { f16FromF32Bits, f16ToF32 } from "../quant/fp16.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { exactRollback, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView } from "./CacheReportView.js";
 import { maskFuturePositions, parallelOverTokens } from "./attentionSupport.js";
 import { ContextOverflowError } from "../util/errors.js";
 
@@ -20,13 +21,14 @@ interface LayerStore {
   v: Region;
 }
 
-export class DenseCache implements KVCache {
+export class DenseCache implements KVCache, CacheReportView {
   readonly spec: string;
   private readonly elementBytes: number;
   private readonly layers: LayerStore[] = [];
   private capacity = 0;
   private stored: number[];
   nextPos = 0;
+  readonly rollback = exactRollback(this);
 
   constructor(
     private readonly compute: Compute,

@@ -1,6 +1,7 @@
 import type { Compute } from "../kernels/Compute.js";
 import { ContextOverflowError } from "../util/errors.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { noRollback, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView } from "./CacheReportView.js";
 import { F16Rows } from "./F16Rows.js";
 import { SlotTable } from "./SlotTable.js";
 import { BitsTally } from "./paperBits.js";
@@ -35,12 +36,14 @@ interface EvictingLayer {
   seen: number;
 }
 
-export class EvictingCache implements KVCache {
+export class EvictingCache implements KVCache, CacheReportView {
   readonly spec: string;
   readonly budget: number;
   readonly rule: EvictionRule;
   readonly layers: readonly EvictingLayer[];
   nextPos = 0;
+  /** truncate below drops tokens, but evicted ones do not come back: not the state the cache had at that position */
+  readonly rollback = noRollback("evicted tokens cannot be restored");
 
   constructor(
     private readonly compute: Compute,

@@ -3,7 +3,8 @@ import { ContextOverflowError } from "../util/errors.js";
 import { AttentionScratch } from "./AttentionScratch.js";
 import { F16Rows } from "./F16Rows.js";
 import { KIVI_BLOCK, KiviKeyBlocks } from "./KiviKeyBlocks.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { exactRollback, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView } from "./CacheReportView.js";
 import { PackedGroupStore } from "./PackedGroupStore.js";
 import { PackedPart } from "./PackedPart.js";
 import { SlabArena } from "./SlabArena.js";
@@ -37,7 +38,7 @@ export interface KiviLayer {
   residual: number;
 }
 
-export class KiviCache implements KVCache {
+export class KiviCache implements KVCache, CacheReportView {
   readonly spec: string;
   readonly layers: readonly KiviLayer[];
   readonly keyArena: SlabArena;
@@ -45,6 +46,7 @@ export class KiviCache implements KVCache {
   private readonly scratch: AttentionScratch;
   private readonly flushSource: Float32Array;
   nextPos = 0;
+  readonly rollback = exactRollback(this);
 
   constructor(
     private readonly compute: Compute,

@@ -1,7 +1,8 @@
 import type { Compute } from "../kernels/Compute.js";
 import { ContextOverflowError } from "../util/errors.js";
 import { AttentionScratch } from "./AttentionScratch.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { exactRollback, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView } from "./CacheReportView.js";
 import { PackedGroupStore } from "./PackedGroupStore.js";
 import { BitsTally } from "./paperBits.js";
 import { formatKvSpec, type UniformConfig } from "./spec.js";
@@ -23,7 +24,7 @@ interface LayerParts {
   readonly values: UniformPartStorage;
 }
 
-export class UniformCache implements KVCache {
+export class UniformCache implements KVCache, CacheReportView {
   readonly spec: string;
   readonly layers: readonly LayerParts[];
   /** slot stores of the packed parts (null for an fp16 part) */
@@ -31,6 +32,7 @@ export class UniformCache implements KVCache {
   readonly valueStore: PackedGroupStore | null;
   private readonly scratch: AttentionScratch;
   nextPos = 0;
+  readonly rollback = exactRollback(this);
 
   constructor(
     private readonly compute: Compute,

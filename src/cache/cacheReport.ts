@@ -1,4 +1,4 @@
-import type { KVCache } from "./KVCache.js";
+import type { CacheReportView } from "./CacheReportView.js";
 import type { ModelConfig } from "../model/config.js";
 import { paperBitsPerValue, paperCompressionRatio } from "./paperBits.js";
 
@@ -24,7 +24,7 @@ export interface CacheReport {
   readonly paperRatio: number;
 }
 
-export function cacheReport(cache: KVCache, config: ModelConfig): CacheReport {
+export function cacheReport(cache: CacheReportView, config: ModelConfig): CacheReport {
   const bytes = cache.nbytes();
   const bits = cache.paperBits();
   const tokens = cache.nextPos;

@@ -7,7 +7,7 @@ import { loadWeights, freeWeights, type Weights } from "../model/weights.js";
 import { createForwardState, freeForwardState, type ForwardState } from "../model/state.js";
 import { LlamaModel } from "../model/llama.js";
 import type { ModelConfig } from "../model/config.js";
-import type { KVCache } from "../cache/KVCache.js";
+import type { ReportingCache } from "../cache/CacheReportView.js";
 import { createCache } from "../cache/createCache.js";
 import type { KVCacheConfig } from "../cache/spec.js";
 import { FileFormatError } from "../util/errors.js";
@@ -55,7 +55,7 @@ export class Engine {
     }
   }
 
-  createCache(config: KVCacheConfig, maxTokens = this.config.seqLen): KVCache {
+  createCache(config: KVCacheConfig, maxTokens = this.config.seqLen): ReportingCache {
     const { nLayers, nKvHeads, headDim } = this.config;
     return createCache(this.compute, { nLayers, nKvHeads, headDim, maxTokens }, config);
   }

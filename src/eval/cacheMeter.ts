@@ -6,7 +6,7 @@
  * Bytes are what the cache allocated, growth slack included (dense caches grow by doubling).
  */
 import { cacheReport } from "../cache/cacheReport.js";
-import type { KVCache } from "../cache/KVCache.js";
+import type { CacheReportView } from "../cache/CacheReportView.js";
 import type { ModelConfig } from "../model/config.js";
 
 export interface CacheSummary {
@@ -45,7 +45,7 @@ export class CacheMeter {
 
   constructor(private readonly config: ModelConfig) {}
 
-  sample(cache: KVCache): void {
+  sample(cache: CacheReportView): void {
     const report = cacheReport(cache, this.config);
     const values = report.tokens * this.config.nLayers * 2 * this.config.nKvHeads * this.config.headDim;
     this.spec = report.spec;

@@ -1,6 +1,6 @@
 import type { Engine } from "../engine/Engine.js";
 import { Session } from "../engine/Session.js";
-import type { KVCache } from "../cache/KVCache.js";
+import type { ReportingCache } from "../cache/CacheReportView.js";
 import { cacheReport, type CacheReport } from "../cache/cacheReport.js";
 
 /**
@@ -36,7 +36,7 @@ export function encodeParagraphs(engine: Engine, text: string, maxTokens: number
 /**
  * Scores `ids` in windows of ctx+1 tokens with `cache` (reset before each window).
  */
-export function perplexity(engine: Engine, cache: KVCache, ids: Int32Array, ctx: number): PerplexityResult {
+export function perplexity(engine: Engine, cache: ReportingCache, ids: Int32Array, ctx: number): PerplexityResult {
   const session = new Session(engine, cache);
   const nlls: number[] = [];
   let windows = 0;

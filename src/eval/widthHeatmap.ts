@@ -1,4 +1,4 @@
-import type { WidthMap } from "../cache/qaq/QaqCache.js";
+import type { WidthMap } from "../cache/CacheReportView.js";
 
 /**
  * An SVG heatmap of QAQ's per-token widths: tokens left to right, one row per (layer, group) for keys and then for

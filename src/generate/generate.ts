@@ -1,5 +1,5 @@
 import type { Engine } from "../engine/Engine.js";
-import type { KVCache } from "../cache/KVCache.js";
+import type { ReportingCache } from "../cache/CacheReportView.js";
 import { Session } from "../engine/Session.js";
 import { Sampler, type SamplerConfig } from "./sampler.js";
 import { ContextOverflowError } from "../util/errors.js";
@@ -32,7 +32,7 @@ export interface GenerateOptions {
  */
 export async function* generate(
   engine: Engine,
-  cache: KVCache,
+  cache: ReportingCache,
   promptIds: Int32Array,
   maxTokens: number,
   sampler: SamplerConfig,

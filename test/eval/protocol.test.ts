@@ -53,7 +53,7 @@ test("choices scored on one prefill (truncate between them) equal choices scored
   };
   for (const protocol of ["prompt", "stream"] as const) {
     const shared = createEvalCache(engine, parseKvSpec("uniform:bits=3"), protocol);
-    assert.equal(shared.exactRollback, true);
+    assert.equal(shared.cache.rollback.kind, "exact");
     const together = scoreChoiceItem(engine, shared, item, () => undefined, undefined);
     shared.dispose();
     item.continuations.forEach((continuation, c) => {
@@ -63,5 +63,15 @@ test("choices scored on one prefill (truncate between them) equal choices scored
       assert.deepEqual([...together[c]!], [...alone!], `${protocol} choice ${c}`);
     });
   }
-  assert.equal(createEvalCache(engine, parseKvSpec("h2o:budget=16"), "stream").exactRollback, false);
+  for (const [spec, protocol, kind] of [
+    ["h2o:budget=16", "stream", "none"],
+    ["streaming:budget=16", "prompt", "none"],
+    ["qaq", "stream", "none"],
+    ["qaq", "prompt", "exact"],
+    ["kivi:bits=2", "prompt", "exact"],
+  ] as const) {
+    const evalCache = createEvalCache(engine, parseKvSpec(spec), protocol);
+    assert.equal(evalCache.cache.rollback.kind, kind, `${spec} under ${protocol}`);
+    evalCache.dispose();
+  }
 });

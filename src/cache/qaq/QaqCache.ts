@@ -24,16 +24,14 @@ import { widenF16Bits } from "./f16Bits.js";
 import { ConfigError, ContextOverflowError } from "../../util/errors.js";
 import { AttentionScratch } from "../AttentionScratch.js";
 import { maskFuturePositions } from "../attentionSupport.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "../KVCache.js";
+import { exactRollback, noRollback, type CacheShape, type KVCache, type QueryBlock, type Rollback } from "../KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView, type WidthMap } from "../CacheReportView.js";
 import { PackedGroupStore } from "../PackedGroupStore.js";
 import { BitsTally } from "../paperBits.js";
 import { SlabArena } from "../SlabArena.js";
 import { AttentionWindow } from "./AttentionWindow.js";
 import { WasmRowCoder } from "./windowCoder.js";
 import { createBackingTier, type BackingTier, type KvPart } from "./BackingTier.js";
-
-/** Per layer: [group][token] code widths of keys and values (16 = fp16). */
-export type WidthMap = readonly { readonly keys: number[][]; readonly values: number[][] }[];
 import { fitToleranceScale } from "./budget.js";
 import { GroupRangeMeter } from "./GroupRangeMeter.js";
 import { QaqLayer } from "./QaqLayer.js";
@@ -44,7 +42,7 @@ import { QueryNormQuantile } from "./QueryNormQuantile.js";
 import { Requantizer } from "./Requantizer.js";
 import { LEDGER_BYTES_PER_GROUP, WidthPlanner } from "./WidthPlanner.js";
 
-export class QaqCache implements KVCache {
+export class QaqCache implements KVCache, CacheReportView {
   readonly spec: string;
   readonly layers: readonly QaqLayer[];
   readonly keyStore: PackedGroupStore;
@@ -63,6 +61,9 @@ export class QaqCache implements KVCache {
   /** fp16 rounding of an appended block: bits [nTok, kvDim] and their f32 values, for keys and values */
   private rounded = { keyBits: new Uint16Array(0), valueBits: new Uint16Array(0), keys: new Float32Array(0), values: new Float32Array(0) };
   nextPos = 0;
+  /** prompt mode: exact (the prompt's widths are fixed, later tokens sit in the fp16 tail); stream mode: the widths
+   * of kept tokens were re-planned with the attention of the tokens a rollback would drop */
+  readonly rollback: Rollback;
 
   constructor(
     private readonly compute: Compute,
@@ -71,6 +72,7 @@ export class QaqCache implements KVCache {
   ) {
     const { nLayers, nKvHeads, headDim, maxTokens } = shape;
     this.spec = formatKvSpec(config);
+    this.rollback = config.mode === "prompt" ? exactRollback(this) : noRollback("streaming QAQ re-planned widths with the attention of later tokens");
     const groupLength = config.group === "head" ? headDim : nKvHeads * headDim;
     const method = config.variant === "paper" ? "minmax" : "meanClip";
     this.keyStore = new PackedGroupStore(compute.heap, groupLength, config.outlierRatio, method, "QAQ key slots");
