@@ -46,11 +46,26 @@ export interface CacheBytes {
   readonly hot: number;
   /** allocated capacity beyond what the stored tokens occupy (growth room), apart from hot */
   readonly slack: number;
+  /** where the backing tier's bytes are: process memory or a file on disk */
+  readonly backingLocation: BackingLocation;
 }
 
-/** Sums tiers into a CacheBytes (slack: allocated capacity beyond the stored tokens, 0 where none is held). */
-export function cacheBytes(codes: number, metadata: number, outliers: number, residual: number, backing: number, slack = 0): CacheBytes {
-  return { codes, metadata, outliers, residual, backing, hot: codes + metadata + outliers + residual, slack };
+export type BackingLocation = "memory" | "disk";
+
+/**
+ * Sums tiers into a CacheBytes (slack: allocated capacity beyond the stored tokens, 0 where none is held; the
+ * backing tier in memory unless said otherwise).
+ */
+export function cacheBytes(
+  codes: number,
+  metadata: number,
+  outliers: number,
+  residual: number,
+  backing: number,
+  slack = 0,
+  backingLocation: BackingLocation = "memory",
+): CacheBytes {
+  return { codes, metadata, outliers, residual, backing, hot: codes + metadata + outliers + residual, slack, backingLocation };
 }
 
 /**

@@ -153,14 +153,19 @@ export class EvictingCache implements KVCache, CacheReportView {
     this.truncate(0);
   }
 
+  /** Kept tokens' fp16 rows are codes, their slot entries metadata; slots allocated beyond the kept tokens are slack. */
   nbytes(): CacheBytes {
+    const { nKvHeads, headDim } = this.shape;
+    const slotEntryBytes = this.rule.accumulatesAttention ? 8 : 4; // i32 position (+ f32 accumulated attention)
+    let allocated = 0;
     let codes = 0;
     let metadata = 0;
     for (const s of this.layers) {
-      codes += s.keys.byteLength + s.values.byteLength;
-      metadata += s.slots.byteLength;
+      allocated += s.keys.byteLength + s.values.byteLength + s.slots.byteLength;
+      codes += 2 * s.count * nKvHeads * headDim * 2;
+      metadata += s.count * nKvHeads * slotEntryBytes;
     }
-    return cacheBytes(codes, metadata, 0, 0, 0);
+    return cacheBytes(codes, metadata, 0, 0, 0, allocated - codes - metadata);
   }
 
   paperBits(): CacheBits {

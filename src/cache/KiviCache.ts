@@ -139,17 +139,29 @@ export class KiviCache implements KVCache, CacheReportView {
     this.truncate(0);
   }
 
+  /**
+   * What the stored tokens occupy: key blocks (codes; per-channel fp16 scale and zero as metadata) and their pointers,
+   * value codes and ledger entries, fp16 residual rows. Allocated beyond that (slab room, ledger, pointer and
+   * residual capacity) is slack.
+   */
   nbytes(): CacheBytes {
-    const blockCodeShare = (KIVI_BLOCK * this.layers[0]!.keyBlocks.codeRowBytes) / SlabArena.slotSize(this.layers[0]!.keyBlocks.blockBytes);
-    const keySlabs = this.keyArena.nbytes();
-    const keyCodes = Math.round(keySlabs * blockCodeShare);
-    let metadata = keySlabs - keyCodes;
+    const { nKvHeads, headDim } = this.shape;
+    const first = this.layers[0]!.keyBlocks;
+    const blocks = this.keyArena.liveSlots(first.blockBytes);
+    const keyCodes = blocks * KIVI_BLOCK * first.codeRowBytes;
+    let metadata = blocks * (SlabArena.slotSize(first.blockBytes) - KIVI_BLOCK * first.codeRowBytes);
+    const valueSlot = this.valueStore.slotBytes(this.config.bits);
+    const valueCodes = this.valueStore.arena.liveSlots(valueSlot) * SlabArena.slotSize(valueSlot);
     let residual = 0;
+    let allocated = this.keyArena.nbytes() + this.valueStore.arena.nbytes();
     for (const s of this.layers) {
-      metadata += s.keyBlocks.pointerBytes() + s.values.ledger.nbytes();
-      residual += s.residualKeys.byteLength + s.residualValues.byteLength;
+      const ledger = s.values.ledger.views();
+      metadata += 4 * s.keyBlocks.blocks * nKvHeads + ledger.slot.byteLength + ledger.bits.byteLength + ledger.scale.byteLength + ledger.zero.byteLength;
+      residual += 2 * s.residual * nKvHeads * headDim * 2;
+      allocated += s.keyBlocks.pointerBytes() + s.values.ledger.nbytes() + s.residualKeys.byteLength + s.residualValues.byteLength;
     }
-    return cacheBytes(keyCodes + this.valueStore.nbytes().codes, metadata, 0, residual, 0);
+    const used = keyCodes + valueCodes + metadata + residual;
+    return cacheBytes(keyCodes + valueCodes, metadata, 0, residual, 0, allocated - used);
   }
 
   paperBits(): CacheBits {

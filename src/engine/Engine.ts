@@ -10,8 +10,16 @@ import type { ModelConfig } from "../model/config.js";
 import type { ReportingCache } from "../cache/CacheReportView.js";
 import { createCache } from "../cache/createCache.js";
 import type { KVCacheConfig } from "../cache/spec.js";
-import { FileFormatError } from "../util/errors.js";
+import { ConfigError, FileFormatError } from "../util/errors.js";
 import { metadataString } from "../format/gguf/ggufMetadata.js";
+
+export interface EngineOptions {
+  /** positions the engine runs (default: the model's trained context) */
+  readonly contextLength?: number;
+}
+
+/** 1M positions: far beyond any model here; the wasm heap limit stops real runs well before. */
+const MAX_CONTEXT = 1 << 20;
 
 /**
  * A loaded model ready to run: compute context (wasm heap + threads), weights, scratch, tokenizer. Create caches
@@ -32,9 +40,16 @@ export class Engine {
 
   /**
    * Loads a GGUF or llama2.c model. `tokenizerPath` is required for llama2.c checkpoints (a tok*.bin) and optional for
-   * GGUF (which carries its vocabulary).
+   * GGUF (which carries its vocabulary). `options.contextLength` sets the positions the engine can run (its RoPE
+   * table, score scratch and default cache capacity) in place of the trained context: longer runs positions the model
+   * never saw in training (RoPE extrapolates; quality past the trained context is not claimed), which is how cache
+   * memory is measured on streams longer than a small model's context.
    */
-  static async load(modelPath: string, tokenizerPath: string | undefined, threads: number): Promise<Engine> {
+  static async load(modelPath: string, tokenizerPath: string | undefined, threads: number, options: EngineOptions = {}): Promise<Engine> {
+    const contextLength = options.contextLength;
+    if (contextLength !== undefined && !(Number.isInteger(contextLength) && contextLength >= 1 && contextLength <= MAX_CONTEXT)) {
+      throw new ConfigError("contextLength", `an integer 1..${MAX_CONTEXT}`, contextLength);
+    }
     const compute = await Compute.create(threads);
     try {
       // the file is read straight into the wasm heap: its tensors are the weights, with no second copy
@@ -45,10 +60,11 @@ export class Engine {
       });
       const tokenizer = loadTokenizerFor(file, tokenizerPath);
       const weights = loadWeights(compute, file, fileRegion!);
-      const state = createForwardState(compute, file.config);
-      const model = new LlamaModel(file.config, compute, weights, state);
+      const config = contextLength === undefined ? file.config : { ...file.config, seqLen: contextLength };
+      const state = createForwardState(compute, config);
+      const model = new LlamaModel(config, compute, weights, state);
       const chatTemplate = metadataString(file.metadata, "tokenizer.chat_template", file.path);
-      return new Engine(modelPath, file.config, tokenizer, compute, model, weights, state, chatTemplate);
+      return new Engine(modelPath, config, tokenizer, compute, model, weights, state, chatTemplate);
     } catch (error) {
       compute.dispose();
       throw error;

@@ -184,7 +184,7 @@ export class QaqCache implements KVCache, CacheReportView {
     }
     const keys = this.keyStore.nbytes();
     const values = this.valueStore.nbytes();
-    return cacheBytes(keys.codes + values.codes, metadata, keys.outliers + values.outliers, residual, this.backing?.byteLength ?? 0);
+    return cacheBytes(keys.codes + values.codes, metadata, keys.outliers + values.outliers, residual, this.backing?.byteLength ?? 0, 0, this.config.backing === "file" ? "disk" : "memory");
   }
 
   paperBits(): CacheBits {
