@@ -9,7 +9,7 @@ export { perplexity, encodeParagraphs, negLogSoftmax, type PerplexityResult } fr
 export type { KVCache, CacheShape, QueryBlock, Rollback, ExactRollback, NoRollback } from "./cache/KVCache.js";
 export type { CacheReportView, ReportingCache, CacheBytes, CacheBits, PartBits, WidthMap } from "./cache/CacheReportView.js";
 export { parseKvSpec, formatKvSpec, type KVCacheConfig } from "./cache/spec.js";
-export { cacheReport, type CacheReport } from "./cache/cacheReport.js";
+export { cacheReport, describeCacheReport, formatBytes, type CacheReport } from "./cache/cacheReport.js";
 export { loadModelFile, type ModelFile } from "./format/modelFile.js";
 export type { ModelConfig } from "./model/config.js";
 export { SentencePieceTokenizer } from "./tokenizer/Tokenizer.js";
