@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parseKvSpec } from "../cache/spec.js";
+import { describeCacheReport } from "../cache/cacheReport.js";
 import { encodeParagraphs, perplexity } from "../eval/perplexity.js";
 import { boolFlag, numberFlag, requireString, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { DEFAULT_THREADS } from "./defaults.js";
@@ -47,7 +48,10 @@ export async function pplCommand(args: ParsedArgs, io: CliIo): Promise<void> {
     const report = { ...scores, kv, seconds, model: engine.modelPath, text: textPath };
     cache.dispose();
     if (boolFlag(args, "json")) io.out(JSON.stringify(report) + "\n");
-    else io.out(`ppl ${result.ppl.toFixed(5)} ± ${(result.ppl * result.stderr).toFixed(5)} over ${result.scored} tokens (${seconds.toFixed(1)} s)\n`);
+    else {
+      io.out(`ppl ${result.ppl.toFixed(5)} ± ${(result.ppl * result.stderr).toFixed(5)} over ${result.scored} tokens (${seconds.toFixed(1)} s)\n`);
+      io.err(`${describeCacheReport(kv)} (at its fullest window)\n`);
+    }
   } finally {
     engine.dispose();
   }
