@@ -60,7 +60,7 @@ export async function generateCommand(args: ParsedArgs, io: CliIo): Promise<void
   const engine = await loadEngineFromArgs(args);
   try {
     const ctx = contextFromArgs(args, engine);
-    const prompt = engine.tokenizer.encode(stringFlag(args, "prompt") ?? "", true);
+    const prompt = engine.tokenizer.encode(stringFlag(args, "prompt") ?? "");
     if (prompt.length > ctx) throw new ContextOverflowError(prompt.length, ctx, "prompt");
     const session = Session.open(engine, kv, ctx);
     const cache = session.cache;

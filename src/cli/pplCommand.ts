@@ -38,7 +38,7 @@ export async function pplCommand(args: ParsedArgs, io: CliIo): Promise<void> {
     }
     const ids = boolFlag(args, "bos-per-paragraph")
       ? encodeParagraphs(engine, text, maxTokens)
-      : engine.tokenizer.encode(text, true).subarray(0, maxTokens);
+      : engine.tokenizer.encode(text).subarray(0, maxTokens);
     if (ids.length < 2) throw new FileFormatError(textPath, "fewer than 2 tokens to score");
     const cache = engine.createCache(kvConfig, Math.min(engine.config.seqLen, ctx + 1));
     const started = performance.now();

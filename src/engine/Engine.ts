@@ -2,7 +2,7 @@ import { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
 import { loadModelFile, type ModelFile } from "../format/modelFile.js";
 import { tokenizerFromGgufVocabulary, tokenizerFromLlama2cFile, checkTokenizerMatchesModel } from "../tokenizer/loadTokenizer.js";
-import type { SentencePieceTokenizer } from "../tokenizer/Tokenizer.js";
+import type { Tokenizer } from "../tokenizer/Tokenizer.js";
 import { loadWeights, freeWeights, type Weights } from "../model/weights.js";
 import { createForwardState, freeForwardState, type ForwardState } from "../model/state.js";
 import { LlamaModel } from "../model/llama.js";
@@ -29,7 +29,7 @@ export class Engine {
   private constructor(
     readonly modelPath: string,
     readonly config: ModelConfig,
-    readonly tokenizer: SentencePieceTokenizer,
+    readonly tokenizer: Tokenizer,
     readonly compute: Compute,
     readonly model: LlamaModel,
     private readonly weights: Weights,
@@ -92,8 +92,8 @@ export class Engine {
   }
 }
 
-function loadTokenizerFor(file: ModelFile, tokenizerPath: string | undefined): SentencePieceTokenizer {
-  let tokenizer: SentencePieceTokenizer;
+function loadTokenizerFor(file: ModelFile, tokenizerPath: string | undefined): Tokenizer {
+  let tokenizer: Tokenizer;
   if (tokenizerPath !== undefined) tokenizer = tokenizerFromLlama2cFile(tokenizerPath);
   else if (file.vocabulary) tokenizer = tokenizerFromGgufVocabulary(file.vocabulary, file.path);
   else throw new FileFormatError(file.path, "a llama2.c checkpoint has no vocabulary: pass --tokenizer tok*.bin");

@@ -27,7 +27,7 @@ export function encodeParagraphs(engine: Engine, text: string, maxTokens: number
   for (const paragraph of text.split(/\n\s*\n/)) {
     const stripped = paragraph.trim();
     if (stripped === "") continue;
-    for (const id of engine.tokenizer.encode(stripped, true)) ids.push(id);
+    for (const id of engine.tokenizer.encode(stripped)) ids.push(id);
     if (ids.length >= maxTokens) break;
   }
   return Int32Array.from(ids.slice(0, maxTokens));

@@ -14,7 +14,7 @@ after(() => engine.dispose());
 
 /** A context longer than the engine's 64-token forward block. */
 function longContext(): Int32Array {
-  const ids = engine.tokenizer.encode("Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a small dog near the tree. The dog was sad and alone, so Lily gave it some of her bread and they became good friends.", true);
+  const ids = engine.tokenizer.encode("Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a small dog near the tree. The dog was sad and alone, so Lily gave it some of her bread and they became good friends.", { addBos: true });
   assert.ok(ids.length > 70, `context has ${ids.length} tokens`);
   return ids;
 }
@@ -47,7 +47,7 @@ test("choices scored on one prefill (truncate between them) equal choices scored
   const ids = longContext();
   const item = {
     context: ids,
-    continuations: [engine.tokenizer.encode(" She ran to the dog.", false), engine.tokenizer.encode(" The sun was hot.", false)].map((c) => c.slice(1)),
+    continuations: [engine.tokenizer.encode(" She ran to the dog.", { addBos: false }), engine.tokenizer.encode(" The sun was hot.", { addBos: false })].map((c) => c.slice(1)),
     chars: [19, 16],
     gold: 0,
   };

@@ -34,7 +34,7 @@ export function goldenSuite(name: string, goldenPath: string, skip: string | fal
   after(() => engine?.dispose());
 
   test(`${name}: tokenizer ids equal the golden ones`, { skip }, () => {
-    for (const { text, ids } of golden.tokenize) assert.deepEqual(Array.from(engine.tokenizer.encode(text, true)), ids, text);
+    for (const { text, ids } of golden.tokenize) assert.deepEqual(Array.from(engine.tokenizer.encode(text, { addBos: true })), ids, text);
   });
 
   test(`${name}: greedy tokens from BOS equal the golden ids and text`, { skip }, () => {
@@ -45,7 +45,7 @@ export function goldenSuite(name: string, goldenPath: string, skip: string | fal
 
   test(`${name}: greedy continuation of the golden prompt`, { skip }, () => {
     const g = golden.greedy_from_prompt;
-    const prompt = Array.from(engine.tokenizer.encode(g.prompt, true));
+    const prompt = Array.from(engine.tokenizer.encode(g.prompt, { addBos: true }));
     assert.deepEqual(prompt, g.prompt_ids);
     const ids = greedy(engine, prompt, g.ids.length - prompt.length);
     assert.deepEqual(ids, g.ids);

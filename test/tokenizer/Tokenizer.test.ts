@@ -10,20 +10,20 @@ const skip = missingSharedReason;
 test("encode gives the golden ids (with BOS) for every golden text", { skip }, () => {
   const tokenizer = tokenizerFromLlama2cFile(tok512Path);
   for (const { text, ids } of readGolden().tokenize) {
-    assert.deepEqual([...tokenizer.encode(text, true)], ids, text);
+    assert.deepEqual([...tokenizer.encode(text, { addBos: true })], ids, text);
   }
 });
 
 test("encode without BOS is the golden ids minus the leading BOS", { skip }, () => {
   const tokenizer = tokenizerFromLlama2cFile(tok512Path);
   const { text, ids } = readGolden().tokenize[1]!;
-  assert.deepEqual([...tokenizer.encode(text, false)], ids.slice(1));
+  assert.deepEqual([...tokenizer.encode(text, { addBos: false })], ids.slice(1));
 });
 
 test("the golden prompt encodes to the golden prompt ids", { skip }, () => {
   const tokenizer = tokenizerFromLlama2cFile(tok512Path);
   const { prompt, prompt_ids } = readGolden().greedy_from_prompt;
-  assert.deepEqual([...tokenizer.encode(prompt, true)], prompt_ids);
+  assert.deepEqual([...tokenizer.encode(prompt, { addBos: true })], prompt_ids);
 });
 
 test("decode of the golden greedy ids gives the golden text", { skip }, () => {
@@ -37,8 +37,8 @@ test("decode of the golden greedy ids gives the golden text", { skip }, () => {
 
 test("the empty text is BOS alone, or nothing", { skip }, () => {
   const tokenizer = tokenizerFromLlama2cFile(tok512Path);
-  assert.deepEqual([...tokenizer.encode("", true)], [1]);
-  assert.deepEqual([...tokenizer.encode("", false)], []);
+  assert.deepEqual([...tokenizer.encode("", { addBos: true })], [1]);
+  assert.deepEqual([...tokenizer.encode("", { addBos: false })], []);
 });
 
 test("tok512 facts: 512 pieces, BOS 1, EOS 2, control tokens decode to nothing", { skip }, () => {
@@ -62,12 +62,12 @@ test("decode(encode(text)) restores TinyStories paragraphs and unusual character
   const tokenizer = tokenizerFromLlama2cFile(tok512Path);
   const paragraphs = readFileSync(tinyStoriesPath, "utf8").slice(0, 20_000).split(/\n\s*\n/);
   const samples = [...paragraphs, "tabs\tand\r\nnewlines", "emoji 🦊🌳 and 中文", "\u0000nul", "  two leading spaces"];
-  for (const text of samples) assert.equal(tokenizer.decode(tokenizer.encode(text, true)), text);
+  for (const text of samples) assert.equal(tokenizer.decode(tokenizer.encode(text, { addBos: true })), text);
 });
 
 test("a lone surrogate encodes like U+FFFD (what TextEncoder would write)", { skip }, () => {
   const tokenizer = tokenizerFromLlama2cFile(tok512Path);
-  assert.deepEqual([...tokenizer.encode("a\ud800b", true)], [...tokenizer.encode("a\ufffdb", true)]);
+  assert.deepEqual([...tokenizer.encode("a\ud800b", { addBos: true })], [...tokenizer.encode("a\ufffdb", { addBos: true })]);
 });
 
 test("decode rejects ids outside the vocabulary", { skip }, () => {
