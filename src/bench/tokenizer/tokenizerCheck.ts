@@ -1,6 +1,6 @@
 /**
  * The full tokenizer check and speed figures, as JSON lines on stdout (the test runs a seeded sample of the same):
- *   {"kind":"check", vocabulary, lines, identical, knownDeviations:[...], deviations:[...], roundTripFailures}
+ *   {"kind":"check", vocabulary, lines, identical, knownDeviations:[...], deviations:[...], roundTripFailures, oursMs, lenmlMs}
  *       every line of ../shared/data (tools/dataLines.ts) encoded by us and by @lenml/tokenizers (dev dependency);
  *   {"kind":"speed", tokenizer, text, chars, tokens, ms, tokensPerSecond}
  *       encoding the TinyStories file line by line (cache warm after the first lines, as in real use) and the same
@@ -65,15 +65,32 @@ async function main(): Promise<void> {
       let roundTripFailures = 0;
       const knownDeviations: string[] = [];
       const deviations: string[] = [];
+      let oursMs = 0;
+      let theirsMs = 0;
       for (const { where, text } of lines) {
+        const t0 = performance.now();
         const ids = ours.encode(text, { addBos: false, parseSpecial: true });
+        const t1 = performance.now();
         const theirs = reference.encode(text, { add_special_tokens: false });
+        oursMs += t1 - t0;
+        theirsMs += performance.now() - t1;
         if (ids.length === theirs.length && ids.every((id, i) => id === theirs[i])) identical++;
         else (lenmlDeviatesOn(name, text) ? knownDeviations : deviations).push(where);
         if (ours.decode(ids, { special: true }) !== (name === "qwen3" ? text.normalize("NFC") : text)) roundTripFailures++;
       }
       // knownDeviations: lines where @lenml's JavaScript regex semantics differ (knownDeviations.ts); deviations: the rest
-      emit({ kind: "check", vocabulary: name, lines: lines.length, identical, knownDeviations, deviations: deviations.slice(0, 20), roundTripFailures });
+      emit({
+        kind: "check",
+        vocabulary: name,
+        lines: lines.length,
+        identical,
+        knownDeviations,
+        deviations: deviations.slice(0, 20),
+        roundTripFailures,
+        // encoding time of all lines, ours and @lenml's, in this run (their ratio is the meaningful figure)
+        oursMs: Math.round(oursMs),
+        lenmlMs: Math.round(theirsMs),
+      });
     }
     speed(name, ours, stories);
     scaling(name, ours);
