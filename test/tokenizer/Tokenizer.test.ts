@@ -75,3 +75,17 @@ test("decode rejects ids outside the vocabulary", { skip }, () => {
   assert.throws(() => tokenizer.decode([1, 512]), /token id 512 is outside the vocabulary \(0\.\.511\)/);
   assert.throws(() => tokenizer.decode([-1]), /token id -1/);
 });
+
+test("special-token parsing: control pieces in text become their ids, with the dummy prefix after each (llama.cpp)", { skip }, () => {
+  const tokenizer = tokenizerFromLlama2cFile(tok512Path);
+  const plain = (text: string): number[] => [...tokenizer.encode(text, { addBos: false })];
+  // "a</s>b": "a" gets the dummy prefix as the first text, "b" gets it again after the special token.
+  assert.deepEqual([...tokenizer.encode("a</s>b", { addBos: false, parseSpecial: true })], [...plain("a"), 2, ...plain("b")]);
+  assert.deepEqual([...tokenizer.encode("<s>hi", { addBos: false, parseSpecial: true })], [1, ...plain("hi")]);
+  // Without parsing, the same text is characters: no BOS/EOS id appears, exactly as before special parsing existed.
+  const asText = plain("a</s>b");
+  assert.ok(!asText.includes(2) && !asText.includes(1));
+  assert.deepEqual([...tokenizer.encode("a", { addEos: true })], [1, ...plain("a"), 2]);
+  assert.deepEqual(tokenizer.endOfGenerationIds, [2]);
+  assert.equal(tokenizer.decode([1, ...plain("hi"), 2], { special: true }), "<s>hi</s>");
+});
