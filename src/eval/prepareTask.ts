@@ -72,7 +72,8 @@ export function preparedItemCount(prepared: PreparedTask): number {
 
 function prepareChoice(engine: Engine, settings: TaskSettings, task: ChoiceTask): PreparedTask {
   const seqLen = engine.config.seqLen;
-  const addBos = settings.scoring === "lm-eval";
+  // lm-eval adds the special tokens the model's tokenizer adds: BOS for SentencePiece and Llama 3, none for Qwen
+  const addBos = settings.scoring === "lm-eval" && engine.tokenizer.addsBos;
   const encode = (text: string) => engine.tokenizer.encode(text, { addBos });
   let truncatedItems = 0;
   const items = selectItems(task.load(settings.dataPath), settings.limit, settings.seed).map((item, index) => {
