@@ -143,11 +143,14 @@ export class KiviCache implements KVCache {
     const keyCodes = Math.round(keySlabs * blockCodeShare);
     let metadata = keySlabs - keyCodes;
     let residual = 0;
+    let valueCodes = 0;
     for (const s of this.layers) {
-      metadata += s.keyBlocks.pointerBytes() + s.values.ledger.nbytes();
+      const values = s.values.nbytes();
+      metadata += s.keyBlocks.pointerBytes() + values.metadata;
+      valueCodes += values.codes;
       residual += s.residualKeys.byteLength + s.residualValues.byteLength;
     }
-    return cacheBytes(keyCodes + this.valueStore.nbytes().codes, metadata, 0, residual, 0);
+    return cacheBytes(keyCodes + valueCodes, metadata, 0, residual, 0);
   }
 
   paperBits(): CacheBits {
@@ -169,7 +172,6 @@ export class KiviCache implements KVCache {
       s.residualValues.free();
     }
     this.keyArena.dispose();
-    this.valueStore.dispose();
     this.scratch.free();
   }
 
@@ -179,8 +181,9 @@ export class KiviCache implements KVCache {
     s.keyBlocks.appendBlock(s.residualKeys);
     const src = this.flushSource;
     for (let r = 0; r < KIVI_BLOCK; r++) for (let h = 0; h < nKvHeads; h++) s.residualValues.readRow(h, r, src, (r * nKvHeads + h) * headDim);
-    for (let r = 0; r < KIVI_BLOCK; r++) {
-      for (let h = 0; h < nKvHeads; h++) s.values.setGroup((s.quantized + r) * nKvHeads + h, src, (r * nKvHeads + h) * headDim, this.config.bits);
+    for (let h = 0; h < nKvHeads; h++) {
+      const writes = Array.from({ length: KIVI_BLOCK }, (_, r) => ({ index: s.quantized + r, bits: this.config.bits, values: src, offset: (r * nKvHeads + h) * headDim }));
+      s.values.setGroups(h, writes);
     }
     s.residualKeys.dropFirstRows(KIVI_BLOCK, s.residual);
     s.residualValues.dropFirstRows(KIVI_BLOCK, s.residual);
