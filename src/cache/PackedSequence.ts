@@ -41,13 +41,20 @@ export class PackedSequence {
   private codeTotal = 0;
   private outlierTotal = 0;
   private readonly grid = createF16Grid();
-  private view = new Uint8Array(0);
+  /** [16] slot bytes and code bytes per width nibble (0 for the empty width) */
+  private readonly slotSize = new Int32Array(16);
+  private readonly codeSize = new Int32Array(16);
 
   constructor(
     private readonly heap: WasmHeap,
     readonly store: PackedGroupStore,
     private readonly what: string,
-  ) {}
+  ) {
+    for (let b = 0; b <= 8; b++) {
+      this.slotSize[b] = store.slotBytes(b);
+      this.codeSize[b] = store.codeBytes(b);
+    }
+  }
 
   get length(): number {
     return this.count;
@@ -152,7 +159,7 @@ export class PackedSequence {
   slotOf(m: number): number {
     const b = Math.floor(m / BLOCK_GROUPS);
     let ptr = this.blocks[b]?.ptr ?? 0;
-    for (let j = b * BLOCK_GROUPS; j < m; j++) ptr += this.store.slotBytes(this.width(j));
+    for (let j = b * BLOCK_GROUPS; j < m; j++) ptr += this.slotSize[this.width(j)]!;
     return ptr;
   }
 
@@ -160,64 +167,91 @@ export class PackedSequence {
     return Math.min(this.count, (block + 1) * BLOCK_GROUPS);
   }
 
-  /** A view of the whole heap, renewed when the memory grows. */
+  /** A view of the whole heap (valid until the next allocation). */
   private bytes(): Uint8Array {
-    const buffer = this.heap.memory.buffer;
-    if (this.view.buffer !== buffer) this.view = new Uint8Array(buffer);
-    return this.view;
+    return this.heap.bytes;
   }
 
   /** Rebuilds block b with groups [first, end): unchanged slots copied, written ones quantized, into an exact region. */
   private rebuild(b: number, writes: readonly GroupWrite[], end: number): void {
     const first = b * BLOCK_GROUPS;
     const oldEnd = this.blockEnd(b);
-    const newWidths: number[] = [];
-    let w = 0;
+    const widthBase = this.widthRegion!.ptr;
+    const oldWidths = new Uint8Array(oldEnd - first);
+    let bytes = this.bytes();
+    for (let m = first; m < oldEnd; m++) oldWidths[m - first] = (bytes[widthBase + (m >> 1)]! >> ((m & 1) << 2)) & 15;
+    const newWidths = oldWidths.slice(0, end - first);
+    for (const write of writes) newWidths[write.index - first] = write.bits;
     let size = 0;
-    for (let m = first; m < end; m++) {
-      const write = writes[w]?.index === m ? writes[w++]! : null;
-      const bits = write === null ? this.width(m) : write.bits;
-      newWidths.push(bits);
-      size += this.store.slotBytes(bits);
-    }
-    this.dropBlockTotals(b, oldEnd);
+    for (let i = 0; i < newWidths.length; i++) size += this.slotSize[newWidths[i]!]!;
+    this.addTotals(oldWidths, -1);
     const old = this.blocks[b] ?? null;
     const region = size > 0 ? this.heap.alloc(size, `${this.what} (block ${b})`) : null;
-    const bytes = this.bytes();
+    bytes = this.bytes();
+    const scales = this.scales();
+    const zeros = this.zeros();
     let from = old?.ptr ?? 0;
     let to = region?.ptr ?? 0;
-    w = 0;
+    let w = 0;
+    // unchanged slots move in runs (one copy per run between written groups)
+    let runFrom = from;
+    let runTo = to;
     for (let m = first; m < end; m++) {
-      const oldBits = m < oldEnd ? this.width(m) : EMPTY_WIDTH;
-      const oldSize = this.store.slotBytes(oldBits);
+      const i = m - first;
+      const oldSize = this.slotSize[oldWidths[i] ?? EMPTY_WIDTH]!;
       const write = writes[w]?.index === m ? writes[w++]! : null;
-      const bits = newWidths[m - first]!;
       if (write !== null) {
-        this.store.writeAt(to, write.values, write.offset, bits, this.grid);
-        setNibble(bytes, this.widthRegion!.ptr, m, bits);
-        new Uint16Array(bytes.buffer, this.scaleRegion!.ptr + 2 * m, 1)[0] = this.grid.scaleBits;
-        new Uint16Array(bytes.buffer, this.zeroRegion!.ptr + 2 * m, 1)[0] = this.grid.zeroBits;
-      } else if (oldSize > 0) {
-        bytes.copyWithin(to, from, from + oldSize);
+        if (from > runFrom) bytes.copyWithin(runTo, runFrom, from);
+        this.store.writeAt(to, write.values, write.offset, write.bits, this.grid);
+        const at = widthBase + (m >> 1);
+        const shift = (m & 1) << 2;
+        bytes[at] = (bytes[at]! & ~(15 << shift)) | (write.bits << shift);
+        scales[m] = this.grid.scaleBits;
+        zeros[m] = this.grid.zeroBits;
+        from += oldSize;
+        to += this.slotSize[write.bits]!;
+        runFrom = from;
+        runTo = to;
+      } else {
+        from += oldSize;
+        to += oldSize;
       }
-      from += oldSize;
-      to += this.store.slotBytes(bits);
     }
+    if (from > runFrom) bytes.copyWithin(runTo, runFrom, from);
     if (old !== null) this.heap.free(old);
     while (this.blocks.length <= b) this.blocks.push(null);
     this.blocks[b] = region;
     new Uint32Array(this.heap.memory.buffer, this.blockTable!.ptr, Math.ceil(this.capacity / BLOCK_GROUPS))[b] = region?.ptr ?? 0;
-    for (const bits of newWidths) this.addTotals(bits, 1);
+    this.addTotals(newWidths, 1);
+  }
+
+  private scales(): Uint16Array {
+    const bytes = this.bytes();
+    return new Uint16Array(bytes.buffer, this.scaleRegion!.ptr, this.capacity);
+  }
+
+  private zeros(): Uint16Array {
+    const bytes = this.bytes();
+    return new Uint16Array(bytes.buffer, this.zeroRegion!.ptr, this.capacity);
   }
 
   private dropBlockTotals(b: number, end: number): void {
-    for (let m = b * BLOCK_GROUPS; m < end; m++) this.addTotals(this.width(m), -1);
+    const widths = new Uint8Array(end - b * BLOCK_GROUPS);
+    for (let m = b * BLOCK_GROUPS; m < end; m++) widths[m - b * BLOCK_GROUPS] = this.width(m);
+    this.addTotals(widths, -1);
   }
 
-  private addTotals(bits: number, sign: number): void {
-    if (bits === EMPTY_WIDTH) return;
-    this.codeTotal += sign * this.store.codeBytes(bits);
-    this.outlierTotal += sign * this.store.outlierBytes;
+  private addTotals(widths: Uint8Array, sign: number): void {
+    let codes = 0;
+    let groups = 0;
+    for (let i = 0; i < widths.length; i++) {
+      const bits = widths[i]!;
+      if (bits === EMPTY_WIDTH) continue;
+      codes += this.codeSize[bits]!;
+      groups++;
+    }
+    this.codeTotal += sign * codes;
+    this.outlierTotal += sign * groups * this.store.outlierBytes;
   }
 
   private freeBlock(b: number): void {
