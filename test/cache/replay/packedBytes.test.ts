@@ -20,7 +20,7 @@ let run: RecordedRun;
 before(async () => {
   if (SKIP_SHARED) return;
   run = await recordStudent64(TOKENS);
-  compute = await Compute.create(2);
+  compute = await Compute.create(1);
 });
 after(() => compute?.dispose());
 

@@ -36,7 +36,7 @@ export interface RecordedRun {
 
 /** Records `tokens` (a multiple of 512) tokens of student64 on TinyStories. */
 export async function recordStudent64(tokens: number): Promise<RecordedRun> {
-  const engine = await Engine.load(STUDENT64, STUDENT64_TOKENIZER, 2);
+  const engine = await Engine.load(STUDENT64, STUDENT64_TOKENIZER, 1);
   try {
     const { nLayers, nKvHeads, nHeads, headDim, seqLen } = engine.config;
     const nRep = nHeads / nKvHeads;
