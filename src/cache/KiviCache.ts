@@ -141,7 +141,7 @@ export class KiviCache implements KVCache, CacheReportView {
 
   /**
    * What the stored tokens occupy: key blocks (codes; per-channel fp16 scale and zero as metadata) and their pointers,
-   * value codes and ledger entries, fp16 residual rows. Allocated beyond that (slab room, ledger, pointer and
+   * value codes and their widths, scales and zeros, fp16 residual rows. Allocated beyond that (slab room, pointer and
    * residual capacity) is slack.
    */
   nbytes(): CacheBytes {
@@ -150,15 +150,16 @@ export class KiviCache implements KVCache, CacheReportView {
     const blocks = this.keyArena.liveSlots(first.blockBytes);
     const keyCodes = blocks * KIVI_BLOCK * first.codeRowBytes;
     let metadata = blocks * (SlabArena.slotSize(first.blockBytes) - KIVI_BLOCK * first.codeRowBytes);
-    const valueSlot = this.valueStore.slotBytes(this.config.bits);
-    const valueCodes = this.valueStore.arena.liveSlots(valueSlot) * SlabArena.slotSize(valueSlot);
+    let valueCodes = 0;
     let residual = 0;
-    let allocated = this.keyArena.nbytes() + this.valueStore.arena.nbytes();
+    let allocated = this.keyArena.nbytes();
     for (const s of this.layers) {
-      const ledger = s.values.ledger.views();
-      metadata += 4 * s.keyBlocks.blocks * nKvHeads + ledger.slot.byteLength + ledger.bits.byteLength + ledger.scale.byteLength + ledger.zero.byteLength;
+      // value groups live in exact-size blocks (PackedSequence): its codes and metadata are what it holds
+      const values = s.values.nbytes();
+      metadata += 4 * s.keyBlocks.blocks * nKvHeads + values.metadata;
+      valueCodes += values.codes;
       residual += 2 * s.residual * nKvHeads * headDim * 2;
-      allocated += s.keyBlocks.pointerBytes() + s.values.ledger.nbytes() + s.residualKeys.byteLength + s.residualValues.byteLength;
+      allocated += s.keyBlocks.pointerBytes() + values.codes + values.metadata + s.residualKeys.byteLength + s.residualValues.byteLength;
     }
     const used = keyCodes + valueCodes + metadata + residual;
     return cacheBytes(keyCodes + valueCodes, metadata, 0, residual, 0, allocated - used);
@@ -183,7 +184,6 @@ export class KiviCache implements KVCache, CacheReportView {
       s.residualValues.free();
     }
     this.keyArena.dispose();
-    this.valueStore.dispose();
     this.scratch.free();
   }
 
@@ -193,8 +193,9 @@ export class KiviCache implements KVCache, CacheReportView {
     s.keyBlocks.appendBlock(s.residualKeys);
     const src = this.flushSource;
     for (let r = 0; r < KIVI_BLOCK; r++) for (let h = 0; h < nKvHeads; h++) s.residualValues.readRow(h, r, src, (r * nKvHeads + h) * headDim);
-    for (let r = 0; r < KIVI_BLOCK; r++) {
-      for (let h = 0; h < nKvHeads; h++) s.values.setGroup((s.quantized + r) * nKvHeads + h, src, (r * nKvHeads + h) * headDim, this.config.bits);
+    for (let h = 0; h < nKvHeads; h++) {
+      const writes = Array.from({ length: KIVI_BLOCK }, (_, r) => ({ index: s.quantized + r, bits: this.config.bits, values: src, offset: (r * nKvHeads + h) * headDim }));
+      s.values.setGroups(h, writes);
     }
     s.residualKeys.dropFirstRows(KIVI_BLOCK, s.residual);
     s.residualValues.dropFirstRows(KIVI_BLOCK, s.residual);

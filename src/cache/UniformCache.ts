@@ -16,8 +16,8 @@ import { Fp16Part, QuantizedPart, type UniformPartStorage } from "./uniformParts
  * mean-centred grids (stored in fp16) and optional outliers (kept exactly, fp16) and sink tokens (the first n tokens
  * kept in fp16 as well). Attention reads the packed codes through the packed kernels (uniformParts.ts).
  *
- * Storage: per part kind (keys, values) one PackedGroupStore shared by all layers (slots of every layer in one slab
- * arena), per layer and part a ledger (and sink rows) or fp16 rows. Tokens stay in position order.
+ * Storage: per part kind (keys, values) one PackedGroupStore (the slot format) shared by all layers, per layer and
+ * part a PackedPart of block-packed sequences (and sink rows) or fp16 rows. Tokens stay in position order.
  */
 interface LayerParts {
   readonly keys: UniformPartStorage;
@@ -109,14 +109,9 @@ export class UniformCache implements KVCache, CacheReportView {
         const b = part.nbytes();
         codes += b.codes;
         metadata += b.metadata;
+        outliers += b.outliers;
         residual += b.residual;
       }
-    }
-    for (const store of [this.keyStore, this.valueStore]) {
-      if (store === null) continue;
-      const b = store.nbytes();
-      codes += b.codes;
-      outliers += b.outliers;
     }
     return cacheBytes(codes, metadata, outliers, residual, 0);
   }
@@ -137,8 +132,6 @@ export class UniformCache implements KVCache, CacheReportView {
       parts.keys.dispose();
       parts.values.dispose();
     }
-    this.keyStore?.dispose();
-    this.valueStore?.dispose();
     this.scratch.free();
   }
 
