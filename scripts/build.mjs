@@ -1,7 +1,7 @@
 // Build: TypeScript (tsc) and the AssemblyScript kernels (asc, all files of src/kernels/assembly in one .wasm over an
 // imported shared memory). Run by `npm test`, `npm start` and `npm run bench`, so a fresh clone needs nothing else.
 import { execFileSync } from "node:child_process";
-import { readdirSync, mkdirSync, statSync, existsSync } from "node:fs";
+import { readdirSync, mkdirSync, statSync, existsSync, chmodSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -40,3 +40,5 @@ if (!existsSync(wasmOut) || statSync(wasmOut).mtimeMs < newestMtime(asmDir)) {
   ]);
 }
 run("tsc", ["-p", join(root, "tsconfig.json")]);
+// the `qaq` executable: npm marks it executable when it links a package, but a rebuild writes a fresh file
+chmodSync(join(root, "dist", "src", "cli", "bin.js"), 0o755);

@@ -3,7 +3,7 @@ import { Session } from "../engine/Session.js";
 import { parseKvSpec } from "../cache/spec.js";
 import { QaqCache } from "../cache/qaq/QaqCache.js";
 import { cacheReport } from "../cache/cacheReport.js";
-import type { KVCache } from "../cache/KVCache.js";
+import type { ReportingCache } from "../cache/CacheReportView.js";
 import { argmax } from "../generate/sampler.js";
 import { emit } from "./timing.js";
 
@@ -33,7 +33,7 @@ interface RunFigures {
   bitsPerValue: number;
 }
 
-function decodeRun(engine: Engine, cache: KVCache, tokens: number): RunFigures {
+function decodeRun(engine: Engine, cache: ReportingCache, tokens: number): RunFigures {
   const tail = 64;
   const stepTimes: number[] = [];
   let bookkeepingAtTail = 0;

@@ -1,7 +1,8 @@
 import type { Compute } from "../kernels/Compute.js";
 import { Q4_0_BLOCK_BYTES, Q8_0_BLOCK_BYTES, QK, quantizeRowQ4_0, quantizeRowQ8_0 } from "../format/gguf/blockQuant.js";
 import { ContextOverflowError, UnsupportedError } from "../util/errors.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { exactRollback, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView } from "./CacheReportView.js";
 import { GrowableRegion } from "./GrowableRegion.js";
 import { AttentionScratch } from "./AttentionScratch.js";
 import { BitsTally } from "./paperBits.js";
@@ -13,8 +14,8 @@ import { maskFuturePositions, parallelOverDims, parallelOverTokens } from "./att
  * a layer, nKvHeads·D values, is cut into blocks of 32 and stored as q8_0 (34 bytes: fp16 d, 32 × i8; x^ = d·q) or
  * q4_0 (18 bytes: fp16 d, 16 nibble-pair bytes; x^ = d·(nib − 8)), with ggml's reference quantizers
  * (format/gguf/blockQuant.ts). Per layer and part: rows [capacity, rowBytes], row t = token t, rowBytes =
- * (nKvHeads·D/32)·blockBytes; capacity doubles as tokens arrive. The d of each block is metadata in nbytes();
- * the quantized bytes are codes. The mix's scratch (int16 probabilities, blockqMix.ts; AttentionScratch)
+ * (nKvHeads·D/32)·blockBytes; capacity doubles as tokens arrive. In nbytes() the d of each stored block is
+ * metadata, the quantized bytes codes, and rows allocated beyond the stored tokens slack. The mix's scratch (int16 probabilities, blockqMix.ts; AttentionScratch)
  * is working memory like the score buffer, not cache storage: it is not in nbytes().
  */
 interface BlockFormatTraits {
@@ -35,7 +36,7 @@ interface LayerRows {
   readonly values: GrowableRegion;
 }
 
-export class BlockqCache implements KVCache {
+export class BlockqCache implements KVCache, CacheReportView {
   readonly spec: string;
   readonly rowBytes: number;
   private readonly traits: BlockFormatTraits;
@@ -44,6 +45,7 @@ export class BlockqCache implements KVCache {
   private readonly scratch: AttentionScratch;
   private capacity = 0;
   nextPos = 0;
+  readonly rollback = exactRollback(this);
 
   constructor(
     private readonly compute: Compute,
@@ -124,11 +126,16 @@ export class BlockqCache implements KVCache {
     this.truncate(0);
   }
 
+  /** The stored tokens' rows: block codes and the fp16 d of every block (metadata); capacity beyond them is slack. */
   nbytes(): CacheBytes {
-    let bytes = 0;
-    for (const rows of this.layers) bytes += rows.keys.byteLength + rows.values.byteLength;
-    const metadata = Math.round((bytes * 2) / this.traits.blockBytes); // the fp16 d of every block
-    return cacheBytes(bytes - metadata, metadata, 0, 0, 0);
+    let allocated = 0;
+    let used = 0;
+    this.layers.forEach((rows, l) => {
+      allocated += rows.keys.byteLength + rows.values.byteLength;
+      used += 2 * this.stored[l]! * this.rowBytes;
+    });
+    const metadata = (used / this.traits.blockBytes) * 2; // the fp16 d of every block
+    return cacheBytes(used - metadata, metadata, 0, 0, 0, allocated - used);
   }
 
   paperBits(): CacheBits {

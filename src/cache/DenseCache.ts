@@ -1,14 +1,15 @@
 import type { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
 import { f16FromF32Bits, f16ToF32 } from "../quant/fp16.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { exactRollback, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView } from "./CacheReportView.js";
 import { maskFuturePositions, parallelOverTokens } from "./attentionSupport.js";
 import { ContextOverflowError } from "../util/errors.js";
 
 /**
  * The unquantized caches: fp32 (the reference every quality figure is measured against) and fp16 (the baseline every
- * compression ratio is measured against). Storage grows by doubling up to the model's context, so the bytes reported
- * follow the tokens held, not the context length.
+ * compression ratio is measured against). Storage grows by doubling up to the cache's capacity; nbytes() reports the
+ * rows of the stored tokens as codes and the capacity beyond them as slack, so fp16 is 16.0 bits per value.
  *
  * Layout per layer, for K and for V: [nKvHeads, capacity, headDim] elements (4 bytes fp32, 2 bytes fp16), so the
  * keys of one KV head are contiguous and a scores kernel streams them.
@@ -20,13 +21,14 @@ interface LayerStore {
   v: Region;
 }
 
-export class DenseCache implements KVCache {
+export class DenseCache implements KVCache, CacheReportView {
   readonly spec: string;
   private readonly elementBytes: number;
   private readonly layers: LayerStore[] = [];
   private capacity = 0;
   private stored: number[];
   nextPos = 0;
+  readonly rollback = exactRollback(this);
 
   constructor(
     private readonly compute: Compute,
@@ -105,10 +107,16 @@ export class DenseCache implements KVCache {
     this.truncate(0);
   }
 
+  /** The stored tokens' rows are codes; the rest of the capacity grown by doubling is slack. */
   nbytes(): CacheBytes {
-    let codes = 0;
-    for (const s of this.layers) codes += s.k.byteLength + s.v.byteLength;
-    return cacheBytes(codes, 0, 0, 0, 0);
+    let allocated = 0;
+    let used = 0;
+    const rowBytes = this.shape.nKvHeads * this.shape.headDim * this.elementBytes;
+    this.layers.forEach((s, l) => {
+      allocated += s.k.byteLength + s.v.byteLength;
+      used += 2 * this.stored[l]! * rowBytes;
+    });
+    return cacheBytes(used, 0, 0, 0, 0, allocated - used);
   }
 
   paperBits(): CacheBits {

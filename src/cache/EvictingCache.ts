@@ -1,6 +1,7 @@
 import type { Compute } from "../kernels/Compute.js";
 import { ContextOverflowError } from "../util/errors.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { noRollback, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView } from "./CacheReportView.js";
 import { F16Rows } from "./F16Rows.js";
 import { SlotTable } from "./SlotTable.js";
 import { BitsTally } from "./paperBits.js";
@@ -35,12 +36,14 @@ interface EvictingLayer {
   seen: number;
 }
 
-export class EvictingCache implements KVCache {
+export class EvictingCache implements KVCache, CacheReportView {
   readonly spec: string;
   readonly budget: number;
   readonly rule: EvictionRule;
   readonly layers: readonly EvictingLayer[];
   nextPos = 0;
+  /** truncate below drops tokens, but evicted ones do not come back: not the state the cache had at that position */
+  readonly rollback = noRollback("evicted tokens cannot be restored");
 
   constructor(
     private readonly compute: Compute,
@@ -150,14 +153,19 @@ export class EvictingCache implements KVCache {
     this.truncate(0);
   }
 
+  /** Kept tokens' fp16 rows are codes, their slot entries metadata; slots allocated beyond the kept tokens are slack. */
   nbytes(): CacheBytes {
+    const { nKvHeads, headDim } = this.shape;
+    const slotEntryBytes = this.rule.accumulatesAttention ? 8 : 4; // i32 position (+ f32 accumulated attention)
+    let allocated = 0;
     let codes = 0;
     let metadata = 0;
     for (const s of this.layers) {
-      codes += s.keys.byteLength + s.values.byteLength;
-      metadata += s.slots.byteLength;
+      allocated += s.keys.byteLength + s.values.byteLength + s.slots.byteLength;
+      codes += 2 * s.count * nKvHeads * headDim * 2;
+      metadata += s.count * nKvHeads * slotEntryBytes;
     }
-    return cacheBytes(codes, metadata, 0, 0, 0);
+    return cacheBytes(codes, metadata, 0, 0, 0, allocated - codes - metadata);
   }
 
   paperBits(): CacheBits {

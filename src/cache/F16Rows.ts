@@ -53,6 +53,28 @@ export class F16Rows {
     this.rowCapacity = capacity;
   }
 
+  /**
+   * Shrinks (or grows) the capacity to exactly `rows` rows per head, keeping each head's first min(rows, capacity)
+   * rows: a tail that was long during a prefill keeps no doubling capacity afterwards. 0 frees the storage.
+   */
+  fit(rows: number): void {
+    if (rows === this.rowCapacity) return;
+    if (rows > this.maxRows) throw new RangeError(`${this.storage.what}: ${rows} rows exceed the limit of ${this.maxRows}`);
+    const { nKvHeads, headDim } = this;
+    const keep = Math.min(rows, this.rowCapacity);
+    const saved = keep > 0 ? new Uint16Array(this.heap.memory.buffer, this.storage.ptr, nKvHeads * this.rowCapacity * headDim).slice() : null;
+    const old = this.rowCapacity;
+    this.storage.free();
+    this.rowCapacity = 0;
+    if (rows === 0) return;
+    this.storage.ensure(nKvHeads * rows * headDim * 2, 0);
+    if (saved !== null) {
+      const now = new Uint16Array(this.heap.memory.buffer, this.storage.ptr, nKvHeads * rows * headDim);
+      for (let h = 0; h < nKvHeads; h++) now.set(saved.subarray(h * old * headDim, (h * old + keep) * headDim), h * rows * headDim);
+    }
+    this.rowCapacity = rows;
+  }
+
   /** Byte address of row `row` of head `head`. */
   rowPtr(head: number, row: number): number {
     return this.storage.ptr + ((head * this.rowCapacity + row) * this.headDim) * 2;

@@ -3,7 +3,9 @@
  * token's full-precision K and V once (append), and then asks the cache itself to compute the attention logits
  * q·k_t (scores) and the weighted sum Σ_t p_t·v_t (mix), so a packed cache never has to expand to floats. It shows
  * the cache the attention probabilities (observe: QAQ's attention window; a no-op for static caches) and tells it when
- * a forward pass is complete (endForward: where streaming QAQ re-quantizes and eviction caches evict).
+ * a forward pass is complete (endForward: where streaming QAQ re-quantizes and eviction caches evict), and states
+ * whether it can go back to an earlier position exactly (rollback). Memory figures are not part of this seam: they
+ * are the report view beside it (CacheReportView.ts).
  *
  * Shapes (per call; D = headDim, nRep = query heads per KV head):
  *   a query block covers nTok consecutive positions firstPos..firstPos+nTok-1;
@@ -20,20 +22,34 @@ export interface QueryBlock {
   readonly nRep: number;
 }
 
-/** Bytes held by a cache, per tier, each summed from the byteLength of allocated buffers. */
-export interface CacheBytes {
-  /** packed codes (or raw fp32/fp16 values for unquantized caches) */
-  readonly codes: number;
-  /** scales, zeros, bit widths, offsets: everything needed to read the codes */
-  readonly metadata: number;
-  /** sparse outlier values and positions */
-  readonly outliers: number;
-  /** full-precision tokens held in the hot cache (KIVI residual, sinks, not-yet-quantized window) */
-  readonly residual: number;
-  /** full-precision backing tier (QAQ re-quantization source), reported apart from the hot cache */
-  readonly backing: number;
-  /** codes + metadata + outliers + residual: the hot cache that attention reads */
-  readonly hot: number;
+/**
+ * What truncate gives back, stated by every cache (no default, so a new policy has to say which it is):
+ *   exact  truncate(n) leaves the cache exactly as it was after its first n positions, so several continuations
+ *          can be scored on one prefill (the eval protocol's choice scoring);
+ *   none   dropped state cannot be restored (evicted tokens are gone; streaming QAQ planned widths with the
+ *          attention of the tokens rolled back): callers reset and prefill again.
+ */
+export type Rollback = ExactRollback | NoRollback;
+
+export interface ExactRollback {
+  readonly kind: "exact";
+  /** Drops every token at position >= nextPos. */
+  truncate(nextPos: number): void;
+}
+
+export interface NoRollback {
+  readonly kind: "none";
+  /** why this cache cannot roll back, for messages */
+  readonly reason: string;
+}
+
+/** An exact rollback backed by the cache's own truncate. */
+export function exactRollback(cache: { truncate(nextPos: number): void }): ExactRollback {
+  return { kind: "exact", truncate: (nextPos) => cache.truncate(nextPos) };
+}
+
+export function noRollback(reason: string): NoRollback {
+  return { kind: "none", reason };
 }
 
 export interface KVCache {
@@ -55,34 +71,12 @@ export interface KVCache {
   /** Called once after every forward pass (all layers) with the positions it covered. */
   endForward(firstPos: number, nTok: number): void;
 
-  /** Drops every token at position >= nextPos (rolls back choices scored on top of a shared prompt). */
-  truncate(nextPos: number): void;
+  /** Whether and how the cache can go back to an earlier position (see Rollback). */
+  readonly rollback: Rollback;
   /** Empties the cache (keeps its allocations where it can). */
   reset(): void;
-  nbytes(): CacheBytes;
-  /** Code widths as the QAQ paper counts them, for its bits-only compression figure (added for cacheReport). */
-  paperBits(): CacheBits;
   /** Frees every allocation (the cache is unusable afterwards). */
   dispose(): void;
-}
-
-/**
- * Bits per value of one part (the keys or the values of every layer) as the QAQ paper counts them
- * (QAQ-METHOD.md section 5): code widths only, no scales, zeros, widths or outlier positions.
- */
-export interface PartBits {
-  /**
-   * Mean over every position seen (all layers and KV heads) of the token's code width B_t: tokens held in full
-   * precision count 16 (fp16) or 32 (fp32), evicted tokens 0.
-   */
-  readonly meanBits: number;
-  /** α: the fraction of the part's values kept exactly as outliers (the paper counts them at 16 bits) */
-  readonly outlierFraction: number;
-}
-
-export interface CacheBits {
-  readonly keys: PartBits;
-  readonly values: PartBits;
 }
 
 /** What a cache needs to know about the model: shapes only, never weights. */
@@ -92,9 +86,4 @@ export interface CacheShape {
   readonly headDim: number;
   /** capacity in positions (the model's context length, or less) */
   readonly maxTokens: number;
-}
-
-/** Sums tiers into a CacheBytes. */
-export function cacheBytes(codes: number, metadata: number, outliers: number, residual: number, backing: number): CacheBytes {
-  return { codes, metadata, outliers, residual, backing, hot: codes + metadata + outliers + residual };
 }

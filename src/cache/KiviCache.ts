@@ -3,7 +3,8 @@ import { ContextOverflowError } from "../util/errors.js";
 import { AttentionScratch } from "./AttentionScratch.js";
 import { F16Rows } from "./F16Rows.js";
 import { KIVI_BLOCK, KiviKeyBlocks } from "./KiviKeyBlocks.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { exactRollback, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView } from "./CacheReportView.js";
 import { PackedGroupStore } from "./PackedGroupStore.js";
 import { PackedPart } from "./PackedPart.js";
 import { SlabArena } from "./SlabArena.js";
@@ -37,7 +38,7 @@ export interface KiviLayer {
   residual: number;
 }
 
-export class KiviCache implements KVCache {
+export class KiviCache implements KVCache, CacheReportView {
   readonly spec: string;
   readonly layers: readonly KiviLayer[];
   readonly keyArena: SlabArena;
@@ -45,6 +46,7 @@ export class KiviCache implements KVCache {
   private readonly scratch: AttentionScratch;
   private readonly flushSource: Float32Array;
   nextPos = 0;
+  readonly rollback = exactRollback(this);
 
   constructor(
     private readonly compute: Compute,
@@ -137,17 +139,30 @@ export class KiviCache implements KVCache {
     this.truncate(0);
   }
 
+  /**
+   * What the stored tokens occupy: key blocks (codes; per-channel fp16 scale and zero as metadata) and their pointers,
+   * value codes and their widths, scales and zeros, fp16 residual rows. Allocated beyond that (slab room, pointer and
+   * residual capacity) is slack.
+   */
   nbytes(): CacheBytes {
-    const blockCodeShare = (KIVI_BLOCK * this.layers[0]!.keyBlocks.codeRowBytes) / SlabArena.slotSize(this.layers[0]!.keyBlocks.blockBytes);
-    const keySlabs = this.keyArena.nbytes();
-    const keyCodes = Math.round(keySlabs * blockCodeShare);
-    let metadata = keySlabs - keyCodes;
+    const { nKvHeads, headDim } = this.shape;
+    const first = this.layers[0]!.keyBlocks;
+    const blocks = this.keyArena.liveSlots(first.blockBytes);
+    const keyCodes = blocks * KIVI_BLOCK * first.codeRowBytes;
+    let metadata = blocks * (SlabArena.slotSize(first.blockBytes) - KIVI_BLOCK * first.codeRowBytes);
+    let valueCodes = 0;
     let residual = 0;
+    let allocated = this.keyArena.nbytes();
     for (const s of this.layers) {
-      metadata += s.keyBlocks.pointerBytes() + s.values.ledger.nbytes();
-      residual += s.residualKeys.byteLength + s.residualValues.byteLength;
+      // value groups live in exact-size blocks (PackedSequence): its codes and metadata are what it holds
+      const values = s.values.nbytes();
+      metadata += 4 * s.keyBlocks.blocks * nKvHeads + values.metadata;
+      valueCodes += values.codes;
+      residual += 2 * s.residual * nKvHeads * headDim * 2;
+      allocated += s.keyBlocks.pointerBytes() + values.codes + values.metadata + s.residualKeys.byteLength + s.residualValues.byteLength;
     }
-    return cacheBytes(keyCodes + this.valueStore.nbytes().codes, metadata, 0, residual, 0);
+    const used = keyCodes + valueCodes + metadata + residual;
+    return cacheBytes(keyCodes + valueCodes, metadata, 0, residual, 0, allocated - used);
   }
 
   paperBits(): CacheBits {
@@ -169,7 +184,6 @@ export class KiviCache implements KVCache {
       s.residualValues.free();
     }
     this.keyArena.dispose();
-    this.valueStore.dispose();
     this.scratch.free();
   }
 
@@ -179,8 +193,9 @@ export class KiviCache implements KVCache {
     s.keyBlocks.appendBlock(s.residualKeys);
     const src = this.flushSource;
     for (let r = 0; r < KIVI_BLOCK; r++) for (let h = 0; h < nKvHeads; h++) s.residualValues.readRow(h, r, src, (r * nKvHeads + h) * headDim);
-    for (let r = 0; r < KIVI_BLOCK; r++) {
-      for (let h = 0; h < nKvHeads; h++) s.values.setGroup((s.quantized + r) * nKvHeads + h, src, (r * nKvHeads + h) * headDim, this.config.bits);
+    for (let h = 0; h < nKvHeads; h++) {
+      const writes = Array.from({ length: KIVI_BLOCK }, (_, r) => ({ index: s.quantized + r, bits: this.config.bits, values: src, offset: (r * nKvHeads + h) * headDim }));
+      s.values.setGroups(h, writes);
     }
     s.residualKeys.dropFirstRows(KIVI_BLOCK, s.residual);
     s.residualValues.dropFirstRows(KIVI_BLOCK, s.residual);

@@ -1,88 +1,126 @@
 import type { Compute } from "../kernels/Compute.js";
-import { createF16Grid } from "../quant/f16Grid.js";
-import type { PackedGroupStore } from "./PackedGroupStore.js";
-import { TokenLedger } from "./TokenLedger.js";
+import { EMPTY_WIDTH, type PackedGroupStore } from "./PackedGroupStore.js";
+import { PackedSequence, type GroupWrite } from "./PackedSequence.js";
 import { parallelOverDims, parallelOverTokens } from "./attentionSupport.js";
+import { packedLayoutArgs, type PackedPartLayout } from "../kernels/reference/packedAttentionRef.js";
 
 /**
- * The keys or the values of one layer as per-group packed codes (packed-layout note, section 1): a TokenLedger of
- * per-group metadata plus one slot per group in a shared PackedGroupStore. Attention runs the packed kernels over
- * every token of the ledger; tokens held in full precision elsewhere have empty entries and contribute 0.
- *
- * Groups: "head" = (token, KV head), G = headDim values; "layer" = (token), G = nKvHeads·headDim values (the whole
- * K or V vector of the token in this layer). Group m = token·groupsPerToken + g.
+ * The keys or the values of one layer as per-group packed codes: one PackedSequence per group index g (one per KV
+ * head for group=head, G = headDim; a single one for group=layer, G = nKvHeads·headDim, the token's whole K or V
+ * vector in this layer). Every token has a group in every sequence; tokens held in full precision elsewhere (sinks,
+ * a residual or young tail) have empty groups, which take no slot bytes and read as 0 in the packed kernels, so
+ * attention runs the kernels over all tokens and the fp16 segments are added by their owner.
  * Source rows handed to append: [nTok, nKvHeads·headDim] f32, head h at columns [h·D, (h+1)·D).
  */
 export type GroupScope = "head" | "layer";
 
 export class PackedPart {
-  readonly ledger: TokenLedger;
   readonly groupsPerToken: number;
-  private readonly grid = createF16Grid();
+  readonly sequences: readonly PackedSequence[];
 
   constructor(
     readonly store: PackedGroupStore,
     readonly scope: GroupScope,
     readonly nKvHeads: number,
     readonly headDim: number,
-    maxTokens: number,
+    readonly maxTokens: number,
     what: string,
   ) {
     this.groupsPerToken = scope === "head" ? nKvHeads : 1;
     const groupLength = scope === "head" ? headDim : nKvHeads * headDim;
     if (store.groupLength !== groupLength) throw new Error(`${what}: store groups of ${store.groupLength}, part needs ${groupLength}`);
-    this.ledger = new TokenLedger(store.arena.heap, this.groupsPerToken, maxTokens, what);
+    this.sequences = Array.from({ length: this.groupsPerToken }, (_, g) => new PackedSequence(store.heap, store, `${what} group ${g}`));
   }
 
   get tokens(): number {
-    return this.ledger.tokens;
+    return this.sequences[0]!.length;
   }
 
   /** Quantizes nTok source rows (see the class comment) at `bits` and appends them. */
   appendQuantized(src: Float32Array, nTok: number, bits: number): void {
-    const first = this.ledger.addTokens(nTok);
+    const first = this.tokens;
+    this.appendEmpty(nTok);
+    const kvDim = this.nKvHeads * this.headDim;
     const G = this.store.groupLength;
-    for (let t = 0; t < nTok; t++) {
-      for (let g = 0; g < this.groupsPerToken; g++) this.setGroup((first + t) * this.groupsPerToken + g, src, t * this.nKvHeads * this.headDim + g * G, bits);
+    for (let g = 0; g < this.groupsPerToken; g++) {
+      const writes: GroupWrite[] = [];
+      for (let t = 0; t < nTok; t++) writes.push({ index: first + t, bits, values: src, offset: t * kvDim + g * G });
+      this.sequences[g]!.write(writes);
     }
   }
 
-  /** Appends nTok tokens with empty entries (held in full precision elsewhere; quantized later with setGroup). */
+  /** Appends nTok tokens with empty groups (held in full precision elsewhere; quantized later with setGroups). */
   appendEmpty(nTok: number): void {
-    const first = this.ledger.addTokens(nTok);
-    const zeroSlot = this.store.zeroSlot();
-    if (zeroSlot !== 0) this.ledger.views().slot.fill(zeroSlot, first * this.groupsPerToken);
+    if (this.tokens + nTok > this.maxTokens) throw new RangeError(`packed part: ${this.tokens + nTok} tokens exceed its limit of ${this.maxTokens}`);
+    for (const sequence of this.sequences) sequence.appendEmpty(nTok);
   }
 
-  /**
-   * (Re-)quantizes group m from values[offset .. offset+G) at `bits`: its old slot goes back to its size class, a slot
-   * of the new class is taken, and no other group moves. Re-quantize from full-precision values only.
-   */
-  setGroup(m: number, values: Float32Array, offset: number, bits: number): void {
-    const old = this.ledger.views();
-    this.store.release(old.bits[m]!, old.slot[m]!);
-    const slot = this.store.write(values, offset, bits, this.grid);
-    const v = this.ledger.views();
-    v.slot[m] = slot;
-    v.bits[m] = bits;
-    v.scale[m] = this.grid.scaleBits;
-    v.zero[m] = this.grid.zeroBits;
+  /** (Re-)quantizes groups of sequence g (writes ascending by token) from full-precision values; no other block moves. */
+  setGroups(g: number, writes: readonly GroupWrite[]): void {
+    if (writes.length > 0) this.sequences[g]!.write(writes);
   }
 
-  /** Sum of the code widths of the groups of tokens [first, end). */
+  /** Code width of token t's group g (EMPTY_WIDTH when the token is held elsewhere). */
+  bitsOf(t: number, g: number): number {
+    return this.sequences[g]!.width(t);
+  }
+
+  /** fp16 bits of the grid step of token t's group g (0 for an empty group). */
+  scaleBitsOf(t: number, g: number): number {
+    return this.sequences[g]!.scaleBits(t);
+  }
+
+  /** fp16 bits of the grid origin of token t's group g. */
+  zeroBitsOf(t: number, g: number): number {
+    return this.sequences[g]!.zeroBits(t);
+  }
+
+  /** Address of token t's group g's slot (derived from its block and the widths before it). */
+  slotOf(t: number, g: number): number {
+    return this.sequences[g]!.slotOf(t);
+  }
+
+  /** Decodes token t's group g into out[outOffset .. outOffset + G). */
+  readGroup(t: number, g: number, out: Float32Array, outOffset: number): void {
+    this.sequences[g]!.read(t, out, outOffset);
+  }
+
+  /** Sum of the code widths of the non-empty groups of tokens [first, end). */
   codeBitsSum(first: number, end: number): number {
-    const bits = this.ledger.views().bits;
     let sum = 0;
-    for (let m = first * this.groupsPerToken; m < end * this.groupsPerToken; m++) sum += bits[m]!;
+    for (const sequence of this.sequences) {
+      for (let t = first; t < end; t++) {
+        const bits = sequence.width(t);
+        if (bits !== EMPTY_WIDTH) sum += bits;
+      }
+    }
     return sum;
   }
 
-  /** Drops tokens from `tokens` on, giving their slots back. */
+  /** Non-empty groups of tokens [first, end). */
+  packedGroups(first: number, end: number): number {
+    let count = 0;
+    for (const sequence of this.sequences) for (let t = first; t < end; t++) if (sequence.width(t) !== EMPTY_WIDTH) count++;
+    return count;
+  }
+
+  /** Drops tokens from `tokens` on. */
   truncate(tokens: number): void {
-    if (tokens >= this.tokens) return;
-    const v = this.ledger.views();
-    for (let m = tokens * this.groupsPerToken; m < v.slot.length; m++) this.store.release(v.bits[m]!, v.slot[m]!);
-    this.ledger.truncate(tokens);
+    for (const sequence of this.sequences) sequence.truncate(tokens);
+  }
+
+  /** Bytes of every sequence: slot codes, slot outliers, metadata. */
+  nbytes(): { codes: number; outliers: number; metadata: number } {
+    let codes = 0;
+    let outliers = 0;
+    let metadata = 0;
+    for (const sequence of this.sequences) {
+      const b = sequence.nbytes();
+      codes += b.codes;
+      outliers += b.outliers;
+      metadata += b.metadata;
+    }
+    return { codes, outliers, metadata };
   }
 
   /**
@@ -105,16 +143,17 @@ export class PackedPart {
   }
 
   dispose(): void {
-    this.truncate(0);
-    this.ledger.dispose();
+    for (const sequence of this.sequences) sequence.dispose();
   }
 
-  /** The kernels' (slot, bits, scale, zero, metaStride, metaIndex, elemOffset, groupLen, nOut) for one KV head. */
-  private kernelLayout(kvHead: number): number[] {
-    const l = this.ledger;
+  /** Where KV head `kvHead`'s values sit (the kernels' layout arguments, src/kernels/packedKernelExports.ts). */
+  layout(kvHead: number): PackedPartLayout {
     const head = this.scope === "head";
-    const metaIndex = head ? kvHead : 0;
-    const elemOffset = head ? 0 : kvHead * this.headDim;
-    return [l.slotPtr, l.bitsPtr, l.scalePtr, l.zeroPtr, this.groupsPerToken, metaIndex, elemOffset, this.store.groupLength, this.store.nOut];
+    const [blocks, bits, scale, zero] = this.sequences[head ? kvHead : 0]!.kernelPointers() as [number, number, number, number];
+    return { blocks, bits, scale, zero, elemOffset: head ? 0 : kvHead * this.headDim, groupLen: this.store.groupLength, nOut: this.store.nOut };
+  }
+
+  private kernelLayout(kvHead: number): number[] {
+    return packedLayoutArgs(this.layout(kvHead));
   }
 }

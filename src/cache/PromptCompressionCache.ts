@@ -1,6 +1,7 @@
 import type { Compute } from "../kernels/Compute.js";
 import { DenseCache } from "./DenseCache.js";
-import type { CacheBits, CacheBytes, CacheShape, KVCache, QueryBlock } from "./KVCache.js";
+import { exactRollback, type CacheShape, type KVCache, type QueryBlock, type Rollback } from "./KVCache.js";
+import type { CacheBits, CacheBytes, CacheReportView, ReportingCache } from "./CacheReportView.js";
 
 /**
  * The paper's prompt-compression protocol for any cache: the prompt is prefilled in full precision (attention among
@@ -11,16 +12,19 @@ import type { CacheBits, CacheBytes, CacheShape, KVCache, QueryBlock } from "./K
  * it are the target's alone. `truncate` back into the prompt is not supported (the full-precision prompt is gone);
  * truncating to the prompt length or beyond is, which is what scoring several choices on one prompt needs.
  */
-export class PromptCompressionCache implements KVCache {
+export class PromptCompressionCache implements KVCache, CacheReportView {
   private staging: DenseCache | undefined;
   private promptLength = 0;
+  /** the target's: exact when the target's is (truncating into the compressed prompt is refused), else none */
+  readonly rollback: Rollback;
 
   constructor(
     private readonly compute: Compute,
     private readonly shape: CacheShape,
-    private readonly target: KVCache,
+    private readonly target: ReportingCache,
   ) {
     this.staging = new DenseCache(compute, shape, "f32");
+    this.rollback = target.rollback.kind === "exact" ? exactRollback(this) : target.rollback;
   }
 
   get spec(): string {
@@ -79,10 +83,16 @@ export class PromptCompressionCache implements KVCache {
   }
 
   truncate(nextPos: number): void {
-    if (!this.staging && nextPos < this.promptLength) {
+    if (this.staging) {
+      this.staging.truncate(nextPos);
+      return;
+    }
+    if (nextPos < this.promptLength) {
       throw new RangeError(`cannot truncate to ${nextPos}: the prompt (${this.promptLength} tokens) was compressed`);
     }
-    this.active.truncate(nextPos);
+    const rollback = this.target.rollback;
+    if (rollback.kind !== "exact") throw new RangeError(`cannot truncate ${this.target.spec}: ${rollback.reason}`);
+    rollback.truncate(nextPos);
   }
 
   reset(): void {
@@ -93,11 +103,11 @@ export class PromptCompressionCache implements KVCache {
   }
 
   nbytes(): CacheBytes {
-    return this.active.nbytes();
+    return (this.staging ?? this.target).nbytes();
   }
 
   paperBits(): CacheBits {
-    return this.active.paperBits();
+    return (this.staging ?? this.target).paperBits();
   }
 
   dispose(): void {

@@ -4,12 +4,10 @@ import type { Region, WasmHeap } from "../kernels/WasmHeap.js";
  * A segmented arena for fixed-size slots in the wasm heap: one size class per slot size, each class a list of slabs
  * (up to 64 KiB) carved into equal slots, with a free-slot list per class.
  *
- * Why this shape: a packed group's slot size depends only on its code width (and the cache's group length and
- * outlier count), so a cache holds a handful of sizes. Re-quantizing a token to another width is then "release the
- * slot in class b_old, take one in class b_new": O(1), no neighbour moves, no compaction, and a freed slot is reused
- * by the next group of the same width. The price is fragmentation (partly empty slabs), which nbytes() counts
- * honestly: it is the sum of the slabs' byteLengths, allocated rather than used. releaseEmptySlabs() gives wholly
- * free slabs back to the heap (QAQ calls it after lowering many widths).
+ * Used for KIVI's key blocks, whose size never changes: slots are taken and released whole, so the arena stays dense
+ * except after a truncation (a freed slot is reused by the next block). nbytes() counts the slabs' byteLengths,
+ * allocated rather than used; releaseEmptySlabs() gives wholly free slabs back to the heap. (The variable-width
+ * groups of uniform and QAQ live in PackedSequence blocks instead: a per-width arena fragments as widths change.)
  *
  * Slabs of a class grow geometrically (16 slots, then 32, 64, ... up to floor(maxSlabBytes / s) slots), so a small
  * cache does not pay 64 KiB per width it uses, and a large one allocates in 64 KiB steps.

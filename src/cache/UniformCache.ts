@@ -1,7 +1,8 @@
 import type { Compute } from "../kernels/Compute.js";
 import { ContextOverflowError } from "../util/errors.js";
 import { AttentionScratch } from "./AttentionScratch.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { exactRollback, type CacheShape, type KVCache, type QueryBlock } from "./KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView } from "./CacheReportView.js";
 import { PackedGroupStore } from "./PackedGroupStore.js";
 import { BitsTally } from "./paperBits.js";
 import { formatKvSpec, type UniformConfig } from "./spec.js";
@@ -15,15 +16,15 @@ import { Fp16Part, QuantizedPart, type UniformPartStorage } from "./uniformParts
  * mean-centred grids (stored in fp16) and optional outliers (kept exactly, fp16) and sink tokens (the first n tokens
  * kept in fp16 as well). Attention reads the packed codes through the packed kernels (uniformParts.ts).
  *
- * Storage: per part kind (keys, values) one PackedGroupStore shared by all layers (slots of every layer in one slab
- * arena), per layer and part a ledger (and sink rows) or fp16 rows. Tokens stay in position order.
+ * Storage: per part kind (keys, values) one PackedGroupStore (the slot format) shared by all layers, per layer and
+ * part a PackedPart of block-packed sequences (and sink rows) or fp16 rows. Tokens stay in position order.
  */
 interface LayerParts {
   readonly keys: UniformPartStorage;
   readonly values: UniformPartStorage;
 }
 
-export class UniformCache implements KVCache {
+export class UniformCache implements KVCache, CacheReportView {
   readonly spec: string;
   readonly layers: readonly LayerParts[];
   /** slot stores of the packed parts (null for an fp16 part) */
@@ -31,6 +32,7 @@ export class UniformCache implements KVCache {
   readonly valueStore: PackedGroupStore | null;
   private readonly scratch: AttentionScratch;
   nextPos = 0;
+  readonly rollback = exactRollback(this);
 
   constructor(
     private readonly compute: Compute,
@@ -107,14 +109,9 @@ export class UniformCache implements KVCache {
         const b = part.nbytes();
         codes += b.codes;
         metadata += b.metadata;
+        outliers += b.outliers;
         residual += b.residual;
       }
-    }
-    for (const store of [this.keyStore, this.valueStore]) {
-      if (store === null) continue;
-      const b = store.nbytes();
-      codes += b.codes;
-      outliers += b.outliers;
     }
     return cacheBytes(codes, metadata, outliers, residual, 0);
   }
@@ -135,8 +132,6 @@ export class UniformCache implements KVCache {
       parts.keys.dispose();
       parts.values.dispose();
     }
-    this.keyStore?.dispose();
-    this.valueStore?.dispose();
     this.scratch.free();
   }
 

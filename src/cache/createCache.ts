@@ -1,5 +1,6 @@
 import type { Compute } from "../kernels/Compute.js";
-import type { CacheShape, KVCache } from "./KVCache.js";
+import type { CacheShape } from "./KVCache.js";
+import type { ReportingCache } from "./CacheReportView.js";
 import type { KVCacheConfig } from "./spec.js";
 import { DenseCache } from "./DenseCache.js";
 import { UniformCache } from "./UniformCache.js";
@@ -9,7 +10,7 @@ import { EvictingCache } from "./EvictingCache.js";
 import { QaqCache } from "./qaq/QaqCache.js";
 
 /** The one place that maps a validated cache config to its implementation. */
-export function createCache(compute: Compute, shape: CacheShape, config: KVCacheConfig): KVCache {
+export function createCache(compute: Compute, shape: CacheShape, config: KVCacheConfig): ReportingCache {
   switch (config.kind) {
     case "fp32":
       return new DenseCache(compute, shape, "f32");

@@ -1,5 +1,3 @@
-import { f16ToF32 } from "../quant/fp16.js";
-import { dequantizeGroupPacked } from "../quant/quantizeGroup.js";
 import { KIVI_BLOCK } from "./KiviKeyBlocks.js";
 import type { KiviLayer } from "./KiviCache.js";
 
@@ -11,7 +9,7 @@ import type { KiviLayer } from "./KiviCache.js";
  * is gone and is not invented). Their value groups become empty entries again, as for any residual token.
  */
 export function rematerializeTail(s: KiviLayer, nextPos: number): void {
-  const { nKvHeads, headDim, bits } = s.keyBlocks;
+  const { nKvHeads, headDim } = s.keyBlocks;
   const keepBlocks = Math.floor(nextPos / KIVI_BLOCK);
   const tailStart = keepBlocks * KIVI_BLOCK;
   const tail = nextPos - tailStart;
@@ -19,19 +17,11 @@ export function rematerializeTail(s: KiviLayer, nextPos: number): void {
   const keys = new Float32Array(tail * kvDim);
   const values = new Float32Array(tail * kvDim);
   if (tail > 0) {
-    const ledger = s.values.ledger.views();
-    const noPositions = new Uint16Array(0);
-    const noValues = new Uint16Array(0);
     for (let r = 0; r < tail; r++) {
       for (let h = 0; h < nKvHeads; h++) {
         const offset = r * kvDim + h * headDim;
         s.keyBlocks.dequantizeToken(h, keepBlocks, r, keys, offset);
-        const m = (tailStart + r) * nKvHeads + h;
-        const slot = ledger.slot[m]!;
-        const codes = new Uint8Array(ledger.slot.buffer, slot, Math.ceil((headDim * bits) / 8));
-        const scale = f16ToF32(ledger.scale[m]!);
-        const zero = f16ToF32(ledger.zero[m]!);
-        dequantizeGroupPacked(codes, 0, headDim, ledger.bits[m]!, scale, zero, noPositions, noValues, 0, 0, values, offset);
+        s.values.readGroup(tailStart + r, h, values, offset);
       }
     }
   }

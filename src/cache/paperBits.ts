@@ -1,4 +1,4 @@
-import type { CacheBits, PartBits } from "./KVCache.js";
+import type { CacheBits, PartBits } from "./CacheReportView.js";
 
 /**
  * The QAQ paper's bits-only compression figure (QAQ-METHOD.md section 5):

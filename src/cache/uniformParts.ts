@@ -8,8 +8,8 @@ import type { BitsTally } from "./paperBits.js";
 /**
  * The two ways the uniform cache stores one part (keys or values) of one layer, behind one small interface:
  * - Fp16Part (width 16): every token as fp16 rows [nKvHeads, capacity, D], read by the f16 kernels;
- * - QuantizedPart (width 0..8): every token in a PackedPart; the first `sinks` tokens are ALSO kept as fp16 rows
- *   [nKvHeads, sinks, D] and their ledger entries are empty (they contribute 0 to the packed kernels), so attention
+ * - QuantizedPart (width 0..8): every token in a PackedPart; the first `sinks` tokens are kept as fp16 rows
+ *   [nKvHeads, sinks, D] instead and their packed groups are empty (no slot, 0 in the packed kernels), so attention
  *   = packed kernel over all T tokens, then the sink columns overwritten (scores) or added (mix) from fp16.
  * Source rows: [nTok, nKvHeads·D] f32. Logits and probabilities: [nq, T] f32 in the heap (the pointer for logits, the
  * view for probabilities, whose sink columns may be copied out); queries [nq, D] and outputs [nq, D] by pointer.
@@ -22,8 +22,8 @@ export interface UniformPartStorage {
   truncate(tokens: number): void;
   /** adds this part's widths (paper counting) to the tally */
   tallyBits(tally: BitsTally): void;
-  /** bytes of codes (fp16 rows count as codes), metadata and sink rows; the shared slot store is counted apart */
-  nbytes(): { codes: number; metadata: number; residual: number };
+  /** bytes of codes (fp16 rows count as codes), metadata, outliers and sink rows */
+  nbytes(): { codes: number; metadata: number; outliers: number; residual: number };
   dispose(): void;
 }
 
@@ -67,8 +67,8 @@ export class Fp16Part implements UniformPartStorage {
     tally.add(this.count * this.rows.nKvHeads * this.rows.headDim, 16);
   }
 
-  nbytes(): { codes: number; metadata: number; residual: number } {
-    return { codes: this.rows.byteLength, metadata: 0, residual: 0 };
+  nbytes(): { codes: number; metadata: number; outliers: number; residual: number } {
+    return { codes: this.rows.byteLength, metadata: 0, outliers: 0, residual: 0 };
   }
 
   dispose(): void {
@@ -139,11 +139,12 @@ export class QuantizedPart implements UniformPartStorage {
     const sinks = this.sinkCount;
     tally.add(sinks * kvDim, 16);
     tally.add(this.packed.store.groupLength, this.packed.codeBitsSum(sinks, this.tokens));
-    tally.outliers((this.tokens - sinks) * this.packed.groupsPerToken * this.packed.store.nOut);
+    tally.outliers(this.packed.packedGroups(sinks, this.tokens) * this.packed.store.nOut);
   }
 
-  nbytes(): { codes: number; metadata: number; residual: number } {
-    return { codes: 0, metadata: this.packed.ledger.nbytes(), residual: this.sinkRows?.byteLength ?? 0 };
+  nbytes(): { codes: number; metadata: number; outliers: number; residual: number } {
+    const packed = this.packed.nbytes();
+    return { codes: packed.codes, metadata: packed.metadata, outliers: packed.outliers, residual: this.sinkRows?.byteLength ?? 0 };
   }
 
   dispose(): void {

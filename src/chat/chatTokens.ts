@@ -6,7 +6,7 @@
  * rendered text's leading BOS text is then dropped and the tokenizer's own BOS kept, so the prompt holds one BOS,
  * as llama.cpp's chat does.
  */
-import type { SentencePieceTokenizer } from "../tokenizer/Tokenizer.js";
+import type { Tokenizer } from "../tokenizer/Tokenizer.js";
 
 export interface ChatTokens {
   readonly bosText: string;
@@ -17,25 +17,21 @@ export interface ChatTokens {
   encode(rendered: string): Int32Array;
 }
 
-/** End-of-turn pieces of common chat formats, looked up by text (what llama.cpp also does for vocabularies). */
-const END_OF_TURN_PIECES = ["<|eot_id|>", "<|im_end|>", "<|end_of_text|>", "<|endoftext|>", "<end_of_turn>", "<|end|>", "</s>"];
-
-export function chatTokensOf(tokenizer: SentencePieceTokenizer): ChatTokens {
-  const { pieces, pieceIds } = tokenizer.vocabulary;
-  const bosText = tokenizer.bosId >= 0 ? (pieces[tokenizer.bosId] ?? "") : "";
-  const eosText = tokenizer.eosId >= 0 ? (pieces[tokenizer.eosId] ?? "") : "";
-  const stopIds = [tokenizer.eosId];
-  for (const piece of END_OF_TURN_PIECES) {
-    const id = pieceIds.get(piece);
-    if (id !== undefined && tokenizer.vocabulary.types[id] === "control" && !stopIds.includes(id)) stopIds.push(id);
-  }
+export function chatTokensOf(tokenizer: Tokenizer): ChatTokens {
+  // Control tokens decode to their text only when asked; that text is what templates write.
+  const textOf = (id: number): string => tokenizer.decode([id], { special: true });
+  const bosText = textOf(tokenizer.bosId);
+  const eosText = textOf(tokenizer.eosId);
   return {
     bosText,
     eosText,
-    stopIds,
+    // EOS, end-of-turn and end-of-message tokens (Llama 3's <|eot_id|> and <|end_of_text|>, ChatML's <|im_end|>)
+    stopIds: tokenizer.endOfGenerationIds,
     encode: (rendered) => {
-      const text = bosText !== "" && rendered.startsWith(bosText) ? rendered.slice(bosText.length) : rendered;
-      return tokenizer.encode(text, true);
+      // A tokenizer that adds BOS itself gets the text without the template's; one that does not keeps the
+      // template's BOS text, which special-token parsing turns into the BOS id.
+      const drop = tokenizer.addsBos && bosText !== "" && rendered.startsWith(bosText);
+      return tokenizer.encode(drop ? rendered.slice(bosText.length) : rendered, { parseSpecial: true });
     },
   };
 }

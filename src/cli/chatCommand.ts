@@ -112,7 +112,10 @@ export function turnLine(turn: ChatTurn): string {
   const stop = turn.stoppedBy === "eos" ? "" : ` (stopped: ${turn.stoppedBy})`;
   return (
     `[${turn.promptTokens} prompt tokens: ${turn.reusedTokens} from the cache, ${turn.prefilledTokens} prefilled; ` +
-    `${turn.generatedTokens} generated${decode}${stop}; KV cache ${c.spec}: ${c.tokens} tokens, ${c.hotBytes} bytes allocated, ` +
-    `${c.ratioVsFp16.toFixed(2)}x compression vs fp16 (${c.bitsPerValue.toFixed(2)} bits/value)]`
+    `${turn.generatedTokens} generated${decode}${stop}; KV cache ${c.spec}: ${c.tokens} tokens, ${c.hotBytes} bytes, ` +
+    `${c.ratioVsFp16.toFixed(2)}x compression vs fp16 (${c.bitsPerValue.toFixed(2)} bits/value)` +
+    (c.backingBytes > 0 ? ` + ${c.backingBytes} bytes full-precision copy ${c.backingLocation === "disk" ? "on disk" : "in memory"}` : "") +
+    (c.slackBytes > 0 ? ` + ${c.slackBytes} bytes spare capacity` : "") +
+    "]"
   );
 }

@@ -3,7 +3,7 @@ import { Session } from "../engine/Session.js";
 import { generateOn, type GenerationStats } from "../generate/generate.js";
 import { Sampler, validateSampler, type SamplerConfig } from "../generate/sampler.js";
 import { parseKvFlag } from "./kvFlag.js";
-import { cacheReport } from "../cache/cacheReport.js";
+import { cacheReport, describeCacheReport } from "../cache/cacheReport.js";
 import { boolFlag, numberFlag, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { ConfigError, ContextOverflowError } from "../util/errors.js";
 import { DEFAULT_MODEL, DEFAULT_THREADS, DEFAULT_TOKENIZER } from "./defaults.js";
@@ -23,7 +23,7 @@ export const GENERATE_FLAGS: FlagTable = {
   seed: { kind: "int", help: "random seed for sampling", defaultText: "42" },
   threads: { kind: "int", help: "threads (main + workers)", defaultText: String(DEFAULT_THREADS) },
   kv: { kind: "string", help: "KV-cache spec (fp32, fp16, ...; see README)", defaultText: "fp32" },
-  json: { kind: "bool", help: "print one JSON object (text, ids, speed, cache bytes) instead of streaming" },
+  json: { kind: "bool", help: "print one JSON object (text, ids, speed, cache bytes and ratios) instead of streaming" },
   quiet: QUIET_FLAG,
 };
 
@@ -38,7 +38,7 @@ export async function loadEngineFromArgs(args: ParsedArgs): Promise<Engine> {
     bar?.update(done, `loading ${model ?? DEFAULT_MODEL}`);
   };
   try {
-    return await Engine.load(model ?? DEFAULT_MODEL, tokenizer, numberFlag(args, "threads", DEFAULT_THREADS), onProgress);
+    return await Engine.load(model ?? DEFAULT_MODEL, tokenizer, numberFlag(args, "threads", DEFAULT_THREADS), { onProgress });
   } finally {
     bar?.finish();
   }
@@ -73,7 +73,7 @@ export async function generateCommand(args: ParsedArgs, io: CliIo): Promise<void
   const engine = await loadEngineFromArgs(args);
   try {
     const ctx = contextFromArgs(args, engine);
-    const prompt = engine.tokenizer.encode(stringFlag(args, "prompt") ?? "", true);
+    const prompt = engine.tokenizer.encode(stringFlag(args, "prompt") ?? "");
     if (prompt.length > ctx) throw new ContextOverflowError(prompt.length, ctx, "prompt");
     const session = Session.open(engine, kv, ctx);
     const cache = session.cache;
@@ -101,8 +101,8 @@ export async function generateCommand(args: ParsedArgs, io: CliIo): Promise<void
       io.out("\n");
       io.err(
         `${s.generatedTokens} tokens, decode ${report.decodeTokensPerSecond.toFixed(1)} tok/s, ` +
-          `prefill ${report.prefillTokensPerSecond.toFixed(1)} tok/s (${s.promptTokens} prompt tokens), ` +
-          `KV cache ${cache.spec}: ${report.kv.hotBytes} bytes (${report.kv.bitsPerValue.toFixed(2)} bits/value)\n`,
+          `prefill ${report.prefillTokensPerSecond.toFixed(1)} tok/s (${s.promptTokens} prompt tokens)\n` +
+          `${describeCacheReport(report.kv)}\n`,
       );
     }
     session.dispose();

@@ -1,6 +1,5 @@
 import { writeFile } from "node:fs/promises";
 import { parseKvFlag } from "./kvFlag.js";
-import { QaqCache } from "../cache/qaq/QaqCache.js";
 import { Session } from "../engine/Session.js";
 import { generateOn, type GenerationStats } from "../generate/generate.js";
 import { Sampler, validateSampler } from "../generate/sampler.js";
@@ -28,10 +27,11 @@ export async function kvmapCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const engine = await loadEngineFromArgs(args);
   try {
     const ctx = contextFromArgs(args, engine);
-    const prompt = engine.tokenizer.encode(stringFlag(args, "prompt") ?? "", true);
+    const prompt = engine.tokenizer.encode(stringFlag(args, "prompt") ?? "");
     if (prompt.length > ctx) throw new ContextOverflowError(prompt.length, ctx, "prompt");
     const session = Session.open(engine, config, ctx);
-    const cache = session.cache as QaqCache;
+    const cache = session.cache;
+    if (cache.widthMap === undefined) throw new ConfigError("kv", "a cache with per-token widths (qaq:...)", cache.spec);
     const stats: { value?: GenerationStats } = {};
     const ids = Array.from(prompt);
     for await (const token of generateOn(session, prompt, maxTokens, new Sampler(sampler), stats)) {

@@ -12,6 +12,7 @@ import { SWEEP_FLAGS, sweepCommand } from "./sweepCommand.js";
 import { REPORT_FLAGS, reportCommand } from "./reportCommand.js";
 import { KVMAP_FLAGS, kvmapCommand } from "./kvmapCommand.js";
 import { CHAT_FLAGS, CHAT_NOTES, CHAT_SUMMARY, CHAT_USAGE, chatCommand } from "./chatCommand.js";
+import { MEMORY_NOTE } from "./memoryNote.js";
 import { InterruptedError, QaqError, UsageError } from "../util/errors.js";
 
 /** The `qaq` command table: one entry per command, each implemented in its own file. */
@@ -27,15 +28,15 @@ interface Command {
 }
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  generate: { usage: "[flags]", summary: "Generate text (stdout) from a prompt; speed and cache bytes on stderr.", flags: GENERATE_FLAGS, positionals: 0, run: generateCommand },
+  generate: { usage: "[flags]", summary: "Generate text (stdout) from a prompt; speed and cache bytes on stderr.", flags: GENERATE_FLAGS, positionals: 0, run: generateCommand, notes: MEMORY_NOTE },
   chat: { usage: CHAT_USAGE, summary: CHAT_SUMMARY, flags: CHAT_FLAGS, positionals: 0, run: chatCommand, notes: CHAT_NOTES },
-  ppl: { usage: "--text FILE [flags]", summary: "Perplexity of a text file under a KV-cache setting.", flags: PPL_FLAGS, positionals: 0, run: pplCommand },
+  ppl: { usage: "--text FILE [flags]", summary: "Perplexity of a text file under a KV-cache setting.", flags: PPL_FLAGS, positionals: 0, run: pplCommand, notes: MEMORY_NOTE },
   inspect: { usage: "FILE", summary: "Metadata, tensor names, types and shapes of a model file.", flags: INSPECT_FLAGS, positionals: 1, run: inspectCommand },
   kvmap: { usage: "--out PREFIX [--kv qaq:...] [generate flags]", summary: "Generate with QAQ, then write per-token K/V widths (JSON + SVG heatmap).", flags: KVMAP_FLAGS, positionals: 0, run: kvmapCommand },
   convert: { usage: "IN.bin --tokenizer TOK.bin --out OUT.gguf [--type f32|f16|q8_0|q4_0]", summary: "Convert a llama2.c checkpoint to GGUF.", flags: CONVERT_FLAGS, positionals: 1, run: convertCommand },
-  eval: { usage: "--task T [--data FILE] --kv SPEC [--protocol prompt|stream] [flags]", summary: "Score one KV-cache spec on one task against the fp32 cache.", flags: EVAL_FLAGS, positionals: 0, run: evalCommand },
+  eval: { usage: "--task T [--data FILE] --kv SPEC [--protocol prompt|stream] [flags]", summary: "Score one KV-cache spec on one task against the fp32 cache.", flags: EVAL_FLAGS, positionals: 0, run: evalCommand, notes: MEMORY_NOTE },
   sweep: { usage: "--tasks T1,T2 --grid FILE --out results.jsonl [--shard i/n] [--resume]", summary: "Run a grid of KV-cache specs over tasks and both protocols (resumable).", flags: SWEEP_FLAGS, positionals: 0, run: sweepCommand },
-  report: { usage: "RESULTS.jsonl... --out DIR", summary: "Markdown summary, Table 1 and figures (SVG) from sweep results.", flags: REPORT_FLAGS, positionals: Infinity, run: reportCommand },
+  report: { usage: "RESULTS.jsonl... --out DIR", summary: "Markdown summary, Table 1 and figures (SVG) from sweep results.", flags: REPORT_FLAGS, positionals: Infinity, run: reportCommand, notes: MEMORY_NOTE },
 };
 
 function usage(): string {

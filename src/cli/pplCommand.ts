@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { parseKvFlag } from "./kvFlag.js";
+import { describeCacheReport } from "../cache/cacheReport.js";
 import { encodeParagraphs, perplexityInterruptible, type PerplexityResult } from "../eval/perplexity.js";
 import { boolFlag, numberFlag, requireString, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { DEFAULT_THREADS } from "./defaults.js";
@@ -40,7 +41,7 @@ export async function pplCommand(args: ParsedArgs, io: CliIo): Promise<void> {
     }
     const ids = boolFlag(args, "bos-per-paragraph")
       ? encodeParagraphs(engine, text, maxTokens)
-      : engine.tokenizer.encode(text, true).subarray(0, maxTokens);
+      : engine.tokenizer.encode(text).subarray(0, maxTokens);
     if (ids.length < 2) throw new FileFormatError(textPath, "fewer than 2 tokens to score");
     const cache = engine.createCache(kvConfig, Math.min(engine.config.seqLen, ctx + 1));
     const started = performance.now();
@@ -62,7 +63,10 @@ export async function pplCommand(args: ParsedArgs, io: CliIo): Promise<void> {
     const report = { ...scores, kv, seconds, model: engine.modelPath, text: textPath };
     const partial = result.partial ? ` (partial: interrupted after ${result.scored} of ${ids.length - 1} tokens)` : "";
     if (boolFlag(args, "json")) io.out(JSON.stringify(report) + "\n");
-    else io.out(`ppl ${result.ppl.toFixed(5)} ± ${(result.ppl * result.stderr).toFixed(5)} over ${result.scored} tokens (${seconds.toFixed(1)} s)${partial}\n`);
+    else {
+      io.out(`ppl ${result.ppl.toFixed(5)} ± ${(result.ppl * result.stderr).toFixed(5)} over ${result.scored} tokens (${seconds.toFixed(1)} s)${partial}\n`);
+      io.err(`${describeCacheReport(kv)} (at its fullest window)\n`);
+    }
     if (result.partial) throw new InterruptedError(stoppedBy, `the result above is partial: ${result.scored} of ${ids.length - 1} tokens scored`);
   } finally {
     engine.dispose();

@@ -2,16 +2,32 @@ import { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
 import { loadModelFile, parseModelFile, type ModelFile } from "../format/modelFile.js";
 import { tokenizerFromGgufVocabulary, tokenizerFromLlama2cFile, checkTokenizerMatchesModel } from "../tokenizer/loadTokenizer.js";
-import type { SentencePieceTokenizer } from "../tokenizer/Tokenizer.js";
+import type { Tokenizer } from "../tokenizer/Tokenizer.js";
 import { loadWeights, freeWeights, type Weights } from "../model/weights.js";
 import { createForwardState, freeForwardState, type ForwardState } from "../model/state.js";
 import { LlamaModel } from "../model/llama.js";
 import type { ModelConfig } from "../model/config.js";
-import type { KVCache } from "../cache/KVCache.js";
+import type { ReportingCache } from "../cache/CacheReportView.js";
 import { createCache } from "../cache/createCache.js";
 import type { KVCacheConfig } from "../cache/spec.js";
-import { FileFormatError } from "../util/errors.js";
+import { ConfigError, FileFormatError } from "../util/errors.js";
 import { metadataString } from "../format/gguf/ggufMetadata.js";
+
+export interface EngineOptions {
+  /** positions the engine runs (default: the model's trained context) */
+  readonly contextLength?: number;
+  /** follows the model file read, the bulk of loading (`Engine.load` only) */
+  readonly onProgress?: (bytesRead: number, total: number) => void;
+}
+
+/** 1M positions: far beyond any model here; the wasm heap limit stops real runs well before. */
+const MAX_CONTEXT = 1 << 20;
+
+function checkContextLength(contextLength: number | undefined): void {
+  if (contextLength !== undefined && !(Number.isInteger(contextLength) && contextLength >= 1 && contextLength <= MAX_CONTEXT)) {
+    throw new ConfigError("contextLength", `an integer 1..${MAX_CONTEXT}`, contextLength);
+  }
+}
 
 /**
  * A loaded model ready to run: compute context (wasm heap + threads), weights, scratch, tokenizer. Create caches
@@ -21,7 +37,7 @@ export class Engine {
   private constructor(
     readonly modelPath: string,
     readonly config: ModelConfig,
-    readonly tokenizer: SentencePieceTokenizer,
+    readonly tokenizer: Tokenizer,
     readonly compute: Compute,
     readonly model: LlamaModel,
     private readonly weights: Weights,
@@ -32,14 +48,14 @@ export class Engine {
 
   /**
    * Loads a GGUF or llama2.c model. `tokenizerPath` is required for llama2.c checkpoints (a tok*.bin) and optional for
-   * GGUF (which carries its vocabulary). `onProgress` follows the file read (the bulk of loading).
+   * GGUF (which carries its vocabulary). `options.contextLength` sets the positions the engine can run (its RoPE
+   * table, score scratch and default cache capacity) in place of the trained context: longer runs positions the model
+   * never saw in training (RoPE extrapolates; quality past the trained context is not claimed), which is how cache
+   * memory is measured on streams longer than a small model's context. `options.onProgress` follows the file read
+   * (the bulk of loading).
    */
-  static async load(
-    modelPath: string,
-    tokenizerPath: string | undefined,
-    threads: number,
-    onProgress?: (bytesRead: number, total: number) => void,
-  ): Promise<Engine> {
+  static async load(modelPath: string, tokenizerPath: string | undefined, threads: number, options: EngineOptions = {}): Promise<Engine> {
+    checkContextLength(options.contextLength);
     const compute = await Compute.create(threads);
     try {
       // the file is read straight into the wasm heap: its tensors are the weights, with no second copy
@@ -47,8 +63,8 @@ export class Engine {
       const file = await loadModelFile(modelPath, (byteLength) => {
         fileRegion = compute.heap.alloc(byteLength, `model file ${modelPath}`);
         return compute.heap.u8(fileRegion);
-      }, onProgress);
-      return Engine.assemble(modelPath, compute, file, fileRegion!, tokenizerPath);
+      }, options.onProgress);
+      return Engine.assemble(modelPath, compute, file, fileRegion!, tokenizerPath, options.contextLength);
     } catch (error) {
       compute.dispose();
       throw error;
@@ -56,29 +72,44 @@ export class Engine {
   }
 
   /** The same from a model file's bytes already in memory (copied into the heap once); `name` names it in errors. */
-  static async fromBytes(bytes: Uint8Array, name: string, tokenizerPath: string | undefined, threads: number): Promise<Engine> {
+  static async fromBytes(
+    bytes: Uint8Array,
+    name: string,
+    tokenizerPath: string | undefined,
+    threads: number,
+    options: EngineOptions = {},
+  ): Promise<Engine> {
+    checkContextLength(options.contextLength);
     const compute = await Compute.create(threads);
     try {
       const fileRegion = compute.heap.alloc(bytes.byteLength, `model file ${name}`);
       const image = compute.heap.u8(fileRegion);
       image.set(bytes);
-      return Engine.assemble(name, compute, parseModelFile(image, name), fileRegion, tokenizerPath);
+      return Engine.assemble(name, compute, parseModelFile(image, name), fileRegion, tokenizerPath, options.contextLength);
     } catch (error) {
       compute.dispose();
       throw error;
     }
   }
 
-  private static assemble(modelPath: string, compute: Compute, file: ModelFile, fileRegion: Region, tokenizerPath: string | undefined): Engine {
+  private static assemble(
+    modelPath: string,
+    compute: Compute,
+    file: ModelFile,
+    fileRegion: Region,
+    tokenizerPath: string | undefined,
+    contextLength: number | undefined,
+  ): Engine {
     const tokenizer = loadTokenizerFor(file, tokenizerPath);
     const weights = loadWeights(compute, file, fileRegion);
-    const state = createForwardState(compute, file.config);
-    const model = new LlamaModel(file.config, compute, weights, state);
+    const config = contextLength === undefined ? file.config : { ...file.config, seqLen: contextLength };
+    const state = createForwardState(compute, config);
+    const model = new LlamaModel(config, compute, weights, state);
     const chatTemplate = metadataString(file.metadata, "tokenizer.chat_template", file.path);
-    return new Engine(modelPath, file.config, tokenizer, compute, model, weights, state, chatTemplate);
+    return new Engine(modelPath, config, tokenizer, compute, model, weights, state, chatTemplate);
   }
 
-  createCache(config: KVCacheConfig, maxTokens = this.config.seqLen): KVCache {
+  createCache(config: KVCacheConfig, maxTokens = this.config.seqLen): ReportingCache {
     const { nLayers, nKvHeads, headDim } = this.config;
     return createCache(this.compute, { nLayers, nKvHeads, headDim, maxTokens }, config);
   }
@@ -99,8 +130,8 @@ export class Engine {
   }
 }
 
-function loadTokenizerFor(file: ModelFile, tokenizerPath: string | undefined): SentencePieceTokenizer {
-  let tokenizer: SentencePieceTokenizer;
+function loadTokenizerFor(file: ModelFile, tokenizerPath: string | undefined): Tokenizer {
+  let tokenizer: Tokenizer;
   if (tokenizerPath !== undefined) tokenizer = tokenizerFromLlama2cFile(tokenizerPath);
   else if (file.vocabulary) tokenizer = tokenizerFromGgufVocabulary(file.vocabulary, file.path);
   else throw new FileFormatError(file.path, "a llama2.c checkpoint has no vocabulary: pass --tokenizer tok*.bin");

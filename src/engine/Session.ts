@@ -1,5 +1,4 @@
-import type { KVCache } from "../cache/KVCache.js";
-import { rollsBackExactly } from "../cache/rollback.js";
+import type { ReportingCache } from "../cache/CacheReportView.js";
 import type { KVCacheConfig } from "../cache/spec.js";
 import { ContextOverflowError } from "../util/errors.js";
 import type { Engine } from "./Engine.js";
@@ -7,11 +6,6 @@ import type { Engine } from "./Engine.js";
 export interface SessionOptions {
   /** positions the session may hold: at most the model's context (default: the model's context) */
   readonly capacity?: number;
-  /**
-   * whether cache.truncate(n) restores the cache exactly to its state after n positions (cache/rollback.ts); when
-   * false, `rollBack` empties the cache and the caller feeds the kept prefix again. Default true.
-   */
-  readonly exactRollback?: boolean;
 }
 
 /**
@@ -30,7 +24,6 @@ export interface SessionOptions {
  */
 export class Session {
   readonly capacity: number;
-  readonly exactRollback: boolean;
   /** ids fed so far, position by position (grows by doubling) */
   private fedIds = new Int32Array(64);
   private fedCount = 0;
@@ -40,22 +33,29 @@ export class Session {
   /** A session on a new cache of `config`, sized to `capacity` positions; `dispose` frees the cache. */
   static open(engine: Engine, config: KVCacheConfig, capacity = engine.config.seqLen): Session {
     const limit = Math.min(capacity, engine.config.seqLen);
-    const session = new Session(engine, engine.createCache(config, limit), { capacity: limit, exactRollback: rollsBackExactly(config) });
+    const session = new Session(engine, engine.createCache(config, limit), { capacity: limit });
     session.ownsCache = true;
     return session;
   }
 
   constructor(
     readonly engine: Engine,
-    readonly cache: KVCache,
+    readonly cache: ReportingCache,
     options: SessionOptions = {},
   ) {
     const { seqLen } = engine.config;
     this.capacity = Math.min(seqLen, options.capacity ?? seqLen);
     if (!Number.isInteger(this.capacity) || this.capacity < 1) throw new RangeError(`session capacity must be an integer >= 1, got ${options.capacity}`);
-    this.exactRollback = options.exactRollback ?? true;
     // a session starts at position 0 and knows every id it fed: a cache that already holds tokens starts over
     if (cache.nextPos !== 0) cache.reset();
+  }
+
+  /**
+   * Whether rollBack keeps the prefix: the cache states it (KVCache.rollback); when it cannot roll back exactly,
+   * rollBack empties the cache and the caller feeds the kept prefix again.
+   */
+  get exactRollback(): boolean {
+    return this.cache.rollback.kind === "exact";
   }
 
   /** The next position to be fed (= tokens fed so far). */
@@ -112,11 +112,12 @@ export class Session {
       throw new RangeError(`rollBack: position ${position} is outside 0..${this.fedCount}`);
     }
     if (position === this.fedCount) return position;
-    if (!this.exactRollback || position === 0) {
+    const rollback = this.cache.rollback;
+    if (rollback.kind !== "exact" || position === 0) {
       this.reset();
       return 0;
     }
-    this.cache.truncate(position);
+    rollback.truncate(position);
     this.fedCount = position;
     return position;
   }

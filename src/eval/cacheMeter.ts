@@ -3,10 +3,11 @@
  * each choice, window or generation) and pooled over the samples:
  *   ratioVsFp16 = Σ fp16 bytes of the tokens seen / Σ hot bytes;  bitsPerValue = 8·Σ hot bytes / Σ values;
  *   paperBitsPerValue = value-weighted mean of the paper's bits-only figure;  paperRatio = 16 / paperBitsPerValue.
- * Bytes are what the cache allocated, growth slack included (dense caches grow by doubling).
+ * Hot bytes are what the stored tokens occupy; capacity allocated beyond them (growth room) is meanSlackBytes, in no
+ * ratio.
  */
 import { cacheReport } from "../cache/cacheReport.js";
-import type { KVCache } from "../cache/KVCache.js";
+import type { CacheReportView } from "../cache/CacheReportView.js";
 import type { ModelConfig } from "../model/config.js";
 
 export interface CacheSummary {
@@ -22,6 +23,8 @@ export interface CacheSummary {
   readonly meanResidualBytes: number;
   /** full-precision backing tier (QAQ re-quantization source), reported apart from the hot cache */
   readonly meanBackingBytes: number;
+  /** allocated capacity beyond the stored tokens (dense rows grown by doubling, ledgers with room), apart */
+  readonly meanSlackBytes: number;
   readonly peakHotBytes: number;
   readonly bitsPerValue: number;
   readonly ratioVsFp16: number;
@@ -40,12 +43,13 @@ export class CacheMeter {
   private outlierBytes = 0;
   private residualBytes = 0;
   private backingBytes = 0;
+  private slackBytes = 0;
   private peakHotBytes = 0;
   private paperBitValues = 0;
 
   constructor(private readonly config: ModelConfig) {}
 
-  sample(cache: KVCache): void {
+  sample(cache: CacheReportView): void {
     const report = cacheReport(cache, this.config);
     const values = report.tokens * this.config.nLayers * 2 * this.config.nKvHeads * this.config.headDim;
     this.spec = report.spec;
@@ -58,6 +62,7 @@ export class CacheMeter {
     this.outlierBytes += report.outlierBytes;
     this.residualBytes += report.residualBytes;
     this.backingBytes += report.backingBytes;
+    this.slackBytes += report.slackBytes;
     this.peakHotBytes = Math.max(this.peakHotBytes, report.hotBytes);
     this.paperBitValues += report.paperBitsPerValue * values;
   }
@@ -75,6 +80,7 @@ export class CacheMeter {
       meanOutlierBytes: this.outlierBytes / n,
       meanResidualBytes: this.residualBytes / n,
       meanBackingBytes: this.backingBytes / n,
+      meanSlackBytes: this.slackBytes / n,
       peakHotBytes: this.peakHotBytes,
       bitsPerValue: this.values > 0 ? (8 * this.hotBytes) / this.values : 0,
       ratioVsFp16: this.hotBytes > 0 ? (2 * this.values) / this.hotBytes : 0,

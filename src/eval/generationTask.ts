@@ -30,7 +30,7 @@ function greedyContinuation(engine: Engine, evalCache: EvalCache, prompt: Int32A
   while (out.length < maxTokens) {
     const id = argmaxOf(logits);
     out.push(id);
-    if (id === engine.tokenizer.eosId || (expected !== undefined && expected[out.length - 1] !== id) || out.length === maxTokens) break;
+    if (engine.tokenizer.isEndOfGeneration(id) || (expected !== undefined && expected[out.length - 1] !== id) || out.length === maxTokens) break;
     logits = session.step(id);
   }
   return out;

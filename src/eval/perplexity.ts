@@ -1,6 +1,6 @@
 import type { Engine } from "../engine/Engine.js";
 import { Session } from "../engine/Session.js";
-import type { KVCache } from "../cache/KVCache.js";
+import type { ReportingCache } from "../cache/CacheReportView.js";
 import { cacheReport, type CacheReport } from "../cache/cacheReport.js";
 import { EventLoopYield } from "../util/eventLoopYield.js";
 import { InterruptedError } from "../util/errors.js";
@@ -31,7 +31,7 @@ export function encodeParagraphs(engine: Engine, text: string, maxTokens: number
   for (const paragraph of text.split(/\n\s*\n/)) {
     const stripped = paragraph.trim();
     if (stripped === "") continue;
-    for (const id of engine.tokenizer.encode(stripped, true)) ids.push(id);
+    for (const id of engine.tokenizer.encode(stripped)) ids.push(id);
     if (ids.length >= maxTokens) break;
   }
   return Int32Array.from(ids.slice(0, maxTokens));
@@ -48,7 +48,7 @@ export interface ScoringControl {
 /**
  * Scores `ids` in windows of ctx+1 tokens with `cache` (reset before each window).
  */
-export function perplexity(engine: Engine, cache: KVCache, ids: Int32Array, ctx: number): PerplexityResult {
+export function perplexity(engine: Engine, cache: ReportingCache, ids: Int32Array, ctx: number): PerplexityResult {
   const run = new PerplexityRun(engine, cache, ids, ctx);
   for (const _ of run.blocks()) {
     // every block, no stop
@@ -62,7 +62,7 @@ export function perplexity(engine: Engine, cache: KVCache, ids: Int32Array, ctx:
  */
 export async function perplexityInterruptible(
   engine: Engine,
-  cache: KVCache,
+  cache: ReportingCache,
   ids: Int32Array,
   ctx: number,
   control: ScoringControl,
@@ -87,7 +87,7 @@ class PerplexityRun {
 
   constructor(
     private readonly engine: Engine,
-    private readonly cache: KVCache,
+    private readonly cache: ReportingCache,
     private readonly ids: Int32Array,
     private readonly ctx: number,
   ) {

@@ -72,8 +72,9 @@ export function preparedItemCount(prepared: PreparedTask): number {
 
 function prepareChoice(engine: Engine, settings: TaskSettings, task: ChoiceTask): PreparedTask {
   const seqLen = engine.config.seqLen;
-  const addBos = settings.scoring === "lm-eval";
-  const encode = (text: string) => engine.tokenizer.encode(text, addBos);
+  // lm-eval adds the special tokens the model's tokenizer adds: BOS for SentencePiece and Llama 3, none for Qwen
+  const addBos = settings.scoring === "lm-eval" && engine.tokenizer.addsBos;
+  const encode = (text: string) => engine.tokenizer.encode(text, { addBos });
   let truncatedItems = 0;
   const items = selectItems(task.load(settings.dataPath), settings.limit, settings.seed).map((item, index) => {
     const splits = item.continuations.map((continuation) => splitContextContinuation(encode, item.context, continuation));
@@ -112,7 +113,7 @@ function preparePerplexity(engine: Engine, settings: TaskSettings, task: Perplex
 function encodePrefix(engine: Engine, text: string, maxTokens: number): Int32Array {
   const margin = 16;
   for (let chars = Math.min(text.length, 4 * (maxTokens + margin)); ; chars = Math.min(text.length, 2 * chars)) {
-    const ids = engine.tokenizer.encode(text.slice(0, chars), true);
+    const ids = engine.tokenizer.encode(text.slice(0, chars));
     if (chars >= text.length || ids.length >= maxTokens + margin) return ids.slice(0, maxTokens);
   }
 }
@@ -128,7 +129,7 @@ function prepareGeneration(engine: Engine, settings: TaskSettings, task: Generat
   // paragraphs in file order (seed 0) or a seeded order; those too short for a prompt are skipped
   for (const paragraph of selectItems(paragraphs, null, settings.seed)) {
     if (prompts.length >= wanted) break;
-    const ids = engine.tokenizer.encode(paragraph, true);
+    const ids = engine.tokenizer.encode(paragraph);
     if (ids.length > promptLength) prompts.push(ids.slice(0, promptLength));
   }
   if (prompts.length === 0) throw new FileFormatError(settings.dataPath, `no paragraph has more than ${task.promptTokens} tokens to prompt with`);

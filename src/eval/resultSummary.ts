@@ -45,6 +45,7 @@ export function formatResultSummary(line: ResultLine): string {
   const memory =
     `  cache              ${Math.round(c.meanHotBytes)} bytes mean over ${c.samples} samples, ${formatNumber(c.bitsPerValue)} bits/value, ` +
     `${formatNumber(c.ratioVsFp16)}x vs fp16 measured, ${formatNumber(c.paperRatio)}x paper` +
-    (c.meanBackingBytes > 0 ? `, backing tier ${Math.round(c.meanBackingBytes)} bytes` : "");
+    (c.meanBackingBytes > 0 ? `, backing tier ${Math.round(c.meanBackingBytes)} bytes apart` : "") +
+    (c.meanSlackBytes > 0 ? `, spare capacity ${Math.round(c.meanSlackBytes)} bytes apart` : "");
   return [head, ...metrics, memory, `  time               ${line.seconds.toFixed(2)} s`].join("\n");
 }

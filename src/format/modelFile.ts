@@ -6,7 +6,7 @@
 import type { ModelConfig } from "../model/config.js";
 import { FileFormatError } from "../util/errors.js";
 import type { GgufValue } from "./gguf/ggufValue.js";
-import { ggufVocabulary, type GgufVocabulary } from "./gguf/llamaFromGguf.js";
+import { ggufVocabulary, type GgufVocabulary } from "./gguf/ggufVocabulary.js";
 import { modelConfigFromGguf } from "./gguf/ggufModelConfig.js";
 import { hasGgufMagic, parseGguf } from "./gguf/parseGguf.js";
 import { parseLlama2cCheckpoint } from "./llama2c.js";
@@ -14,7 +14,7 @@ import { checkLlamaTensors } from "./llamaTensors.js";
 import { readWholeFile, type ByteAllocator } from "./readWholeFile.js";
 import type { TensorView } from "./tensor.js";
 
-export type { GgufVocabulary } from "./gguf/llamaFromGguf.js";
+export type { GgufVocabulary } from "./gguf/ggufVocabulary.js";
 
 export type ModelFormat = "gguf" | "llama2c";
 

@@ -9,7 +9,7 @@ import { validateModelConfig, type ModelConfig } from "../model/config.js";
 import { ConfigError } from "../util/errors.js";
 import { Rng } from "../util/rng.js";
 import { GGML_TYPES, rowByteSize } from "./gguf/ggmlTypes.js";
-import { writeGgufFile, type GgufTensorSpec } from "./gguf/writeGguf.js";
+import { writeGgufFile, type GgufMetadataEntry, type GgufTensorSpec } from "./gguf/writeGguf.js";
 import { llamaModelMetadata, llamaVocabularyMetadata } from "./llamaGgufMetadata.js";
 import { llamaTensorShapes } from "./llamaTensors.js";
 import { tensorTypeFor, type WeightRecipe } from "./weightRecipe.js";
@@ -32,19 +32,20 @@ const NORM_EPS = 1e-5;
 
 /**
  * Writes a synthetic GGUF llama model with an untied classifier; the same (shape, type, seed) always gives the same
- * bytes. Returns the tensors with the types they were stored in.
+ * bytes. Returns the tensors with the types they were stored in. `vocabulary` replaces the made-up SentencePiece
+ * vocabulary with given tokenizer.* entries (e.g. a converted tokenizer.json) of shape.vocabSize tokens.
  */
 export async function writeSyntheticLlamaGguf(
   path: string,
   shape: SyntheticLlamaShape,
   type: WeightRecipe,
   seed: number,
+  vocabulary?: readonly GgufMetadataEntry[],
 ): Promise<readonly GgufTensorSpec[]> {
   const config = syntheticConfig(shape, path);
-  const vocabulary = syntheticVocabulary(config.vocabSize);
   const metadata = [
     ...llamaModelMetadata(config, `synthetic-llama-${config.nLayers}x${config.dim}`, type),
-    ...llamaVocabularyMetadata(vocabulary.pieces, vocabulary.scores),
+    ...(vocabulary ?? syntheticVocabularyMetadata(config.vocabSize)),
   ];
   const specs = llamaTensorShapes(config, false).map(({ name, shape: dims }) => ({
     name,
@@ -54,6 +55,11 @@ export async function writeSyntheticLlamaGguf(
   const rng = new Rng(seed); // tensors are written in order, so one generator gives a reproducible file
   await writeGgufFile(path, metadata, specs, (spec) => (spec.shape.length === 1 ? [ones(spec.shape[0]!)] : randomMatrix(spec, rng)));
   return specs;
+}
+
+function syntheticVocabularyMetadata(vocabSize: number): GgufMetadataEntry[] {
+  const { pieces, scores } = syntheticVocabulary(vocabSize);
+  return llamaVocabularyMetadata(pieces, scores);
 }
 
 function syntheticConfig(shape: SyntheticLlamaShape, path: string): ModelConfig {

@@ -1,5 +1,5 @@
 import type { Engine } from "../engine/Engine.js";
-import type { KVCache } from "../cache/KVCache.js";
+import type { ReportingCache } from "../cache/CacheReportView.js";
 import { Session } from "../engine/Session.js";
 import { Sampler, type SamplerConfig } from "./sampler.js";
 import { ContextOverflowError } from "../util/errors.js";
@@ -32,7 +32,7 @@ export interface GenerateOptions {
  */
 export async function* generate(
   engine: Engine,
-  cache: KVCache,
+  cache: ReportingCache,
   promptIds: Int32Array,
   maxTokens: number,
   sampler: SamplerConfig,
@@ -61,7 +61,7 @@ export async function* generateOn(
   const { tokenizer } = session.engine;
   if (newIds.length === 0) throw new RangeError("generation needs at least one new token to feed");
   if (newIds.length > session.remaining) throw new ContextOverflowError(session.position + newIds.length, session.capacity, "prompt");
-  const stops = new Set([tokenizer.eosId, ...(options.stopIds ?? [])]);
+  const stops = new Set(options.stopIds ?? []);
   const decoder = tokenizer.createStreamDecoder();
   // the decoder drops a leading space right after BOS; BOS itself decodes to "", so priming with it is exact
   if (newIds[newIds.length - 1] === tokenizer.bosId) decoder.push(tokenizer.bosId);
@@ -76,7 +76,7 @@ export async function* generateOn(
       break;
     }
     const id = sampler.sample(logits);
-    if (stops.has(id)) {
+    if (tokenizer.isEndOfGeneration(id) || stops.has(id)) {
       stoppedBy = "eos";
       break;
     }

@@ -35,6 +35,9 @@ export class WasmHeap {
   private readonly freeBlocks: FreeBlock[] = [];
   private top = RESERVED_BYTES;
   private live = new Map<number, number>();
+  private view: Uint8Array | null = null;
+  /** byteLength of the memory as of the last grow (kept by ensure, so `bytes` needs no buffer read) */
+  private memoryLength = 0;
 
   constructor(memory: WebAssembly.Memory) {
     this.memory = memory;
@@ -93,6 +96,18 @@ export class WasmHeap {
     this.coalesce(lo);
   }
 
+  /**
+   * A byte view of the whole memory, renewed when the memory grows (reading memory.buffer of a shared memory makes
+   * a new object each time, which hot loops cannot afford). Valid until the next alloc.
+   */
+  get bytes(): Uint8Array {
+    const view = this.view;
+    if (view !== null && view.byteLength === this.memoryLength) return view;
+    this.view = new Uint8Array(this.memory.buffer);
+    this.memoryLength = this.view.byteLength;
+    return this.view;
+  }
+
   f32(region: Region, offsetBytes = 0, length = (region.byteLength - offsetBytes) >> 2): Float32Array {
     return new Float32Array(this.memory.buffer, region.ptr + offsetBytes, length);
   }
@@ -136,6 +151,7 @@ export class WasmHeap {
     }
     // grow in steps of at least 1/8 of the current size to keep the number of grows logarithmic
     this.memory.grow(Math.min(MAX_PAGES - have / PAGE_BYTES, Math.max(pages, Math.ceil(have / PAGE_BYTES / 8))));
+    this.memoryLength = -1; // the next `bytes` takes a new view
   }
 
   private coalesce(index: number): void {

@@ -14,16 +14,19 @@
  */
 export interface PackedAttentionExports {
   /**
-   * Section 1, generic per-group packed codes (uniform, QAQ, KIVI values). A part (keys or values of one layer) is
-   * cut into groups: (token, KV head) of G = D values ("group=head": metaStride = nKv, metaIndex = head,
-   * elemOffset = 0) or (token) of G = nKv·D values ("group=layer": metaStride = 1, metaIndex = 0, elemOffset = head·D).
-   * Group m = t·metaStride + metaIndex. Metadata, structure of arrays indexed by m:
-   *   slot  u32 [groups]  pointer to the group's slot         bits  u8  [groups]  code width b, 0..8
-   *   scale u16 [groups]  f16 grid step                       zero  u16 [groups]  f16 grid origin
-   * Slot (any byte address): [codes: ceil(G·b/8) bytes, LSB-first stream as in src/quant/bitpack.ts][pad to 2]
-   *   [positions: nOut × u16, index within the group, ascending][values: nOut × u16, f16 bits of the exact value]
+   * Section 1, generic per-group packed codes (uniform, QAQ). A SEQUENCE holds one group per token: the keys or
+   * values of one layer for one KV head (G = D values, "group=head", elemOffset = 0) or for the whole layer (G = nKv·D
+   * values, "group=layer", elemOffset = head·D). Group m = token t. Metadata, indexed by m:
+   *   blocks u32 [ceil(T/256)]  heap pointer of block j's region (groups 256j .. 256j+255; 0 for a block of no bytes)
+   *   bits   u8  [ceil(T/2)]    code width, 4 bits per group, low nibble first: 0..8, or 15 = empty
+   *   scale  u16 [T]  f16 grid step                           zero  u16 [T]  f16 grid origin
+   * A block's region holds its groups' slots back to back, so group m's slot starts at blocks[m >> 8] plus the
+   * slot sizes of the block's groups before it (no per-group pointer). Slot of width b:
+   *   [codes: ceil(G·b/8) bytes, LSB-first stream as in src/quant/bitpack.ts][values: nOut × f16, the exact values]
+   *   [positions: nOut × u8 (u16 when G > 256), index within the group]      (width 15: no bytes at all)
    * x^ = zero + (c + 0.5)·scale in f32 (src/quant/uniform.ts); at an outlier position x^ is the stored value instead.
-   * b = 0 stores no code bytes (x^ = zero + 0.5·scale). groupLen = G; nOut is the same for every group of a part.
+   * b = 0 stores no code bytes (x^ = zero + 0.5·scale); an empty group (width 15, scale = zero = 0) reads as 0, which
+   * is how tokens held in fp16 elsewhere take part in a call over all tokens. nOut is the same for every group.
    * The head's D values are elements [elemOffset, elemOffset + D) of its group; outliers outside are ignored.
    *
    * rows = tokens t in [begin, end): out[i·T + t] = Σ_d q[i·D + d]·x^_{t,d}.
@@ -31,8 +34,8 @@ export interface PackedAttentionExports {
    * Error against the f64 reference: ≤ 1e-4·Σ_d |q_d·x^_d| (int16 query rounding, see packedAttention.ts).
    */
   attn_scores_packed(
-    begin: number, end: number, q: number, out: number, nq: number, D: number, T: number, slot: number, bits: number,
-    scale: number, zero: number, metaStride: number, metaIndex: number, elemOffset: number, groupLen: number, nOut: number,
+    begin: number, end: number, q: number, out: number, nq: number, D: number, T: number, blocks: number, bits: number,
+    scale: number, zero: number, elemOffset: number, groupLen: number, nOut: number,
   ): void;
   /**
    * Same storage; rows = head dimensions d in [begin, end) (split with grain 16):
@@ -42,8 +45,7 @@ export interface PackedAttentionExports {
    */
   attn_mix_packed(
     begin: number, end: number, p: number, scratch: number, out: number, nq: number, D: number, T: number,
-    slot: number, bits: number, scale: number, zero: number, metaStride: number, metaIndex: number, elemOffset: number,
-    groupLen: number, nOut: number,
+    blocks: number, bits: number, scale: number, zero: number, elemOffset: number, groupLen: number, nOut: number,
   ): void;
 
   /**

@@ -33,21 +33,21 @@ export class SentencePieceEncoder {
     });
   }
 
-  encode(text: string, addBos: boolean): Int32Array {
-    const { symbols, count } = this.initialSymbols(text);
-    const merged = this.mergePairs(symbols, count);
-    const ids = new Int32Array(merged.length + (addBos ? 1 : 0));
-    if (addBos) ids[0] = this.vocabulary.bosId;
-    ids.set(merged, addBos ? 1 : 0);
-    return ids;
+  /**
+   * The ids of one stretch of text (no BOS/EOS). `dummyPrefix` puts the space in front (rule 1); llama.cpp adds it
+   * at the start of the text and after each special token, not to text that follows other text.
+   */
+  encode(text: string, dummyPrefix = true): Int32Array {
+    const { symbols, count } = this.initialSymbols(text, dummyPrefix);
+    return this.mergePairs(symbols, count);
   }
 
   /** The symbols before any merge: one per code point, or one per UTF-8 byte for code points without a piece. */
-  private initialSymbols(text: string): { symbols: Int32Array; count: number } {
+  private initialSymbols(text: string, dummyPrefix: boolean): { symbols: Int32Array; count: number } {
     // Shape [1 + 3 * text.length]: the dummy prefix, then at most 3 UTF-8 bytes per UTF-16 unit.
     const symbols = new Int32Array(text.length === 0 ? 0 : 1 + 3 * text.length);
     if (text.length === 0) return { symbols, count: 0 };
-    let count = this.appendCodePoint(DUMMY_PREFIX, symbols, 0);
+    let count = dummyPrefix ? this.appendCodePoint(DUMMY_PREFIX, symbols, 0) : 0;
     for (let i = 0; i < text.length; ) {
       const codePoint = text.codePointAt(i)!;
       i += codePoint > 0xffff ? 2 : 1;

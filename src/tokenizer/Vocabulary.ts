@@ -41,6 +41,16 @@ export interface GgufVocabularyFields {
   readonly eosId: number | undefined;
   /** tokenizer.ggml.unknown_token_id */
   readonly unknownId: number | undefined;
+  /** tokenizer.ggml.merges ("left right", best first); byte-level BPE only */
+  readonly merges?: readonly string[] | undefined;
+  /** tokenizer.ggml.pre, the pre-tokenizer name; byte-level BPE only */
+  readonly pre?: string | undefined;
+  /** tokenizer.ggml.add_bos_token / add_eos_token */
+  readonly addBos?: boolean | undefined;
+  readonly addEos?: boolean | undefined;
+  /** tokenizer.ggml.eot_token_id / eom_token_id (end of turn / message) */
+  readonly eotId?: number | undefined;
+  readonly eomId?: number | undefined;
 }
 
 const SPACE_MARKER = /\u2581/g;
@@ -69,11 +79,11 @@ export function vocabularyFromLlama2c(pieces: readonly string[], scores: ArrayLi
   return assembleVocabulary(pieces, scores, types, 1, 2, 0, file);
 }
 
-/** A GGUF vocabulary; only SentencePiece ("llama") tokenizers are implemented here. */
+/** A GGUF SentencePiece ("llama") vocabulary; byte-level BPE ("gpt2") ones are read by BpeVocabulary.ts. */
 export function vocabularyFromGguf(fields: GgufVocabularyFields, file: string): Vocabulary {
   if (fields.model !== "llama") {
     throw new UnsupportedError(
-      `${file}: tokenizer.ggml.model "${fields.model}" is not supported; only "llama" (SentencePiece BPE) is`,
+      `${file}: tokenizer.ggml.model "${fields.model}" is not a SentencePiece vocabulary ("llama")`,
     );
   }
   if (fields.scores === undefined) {
@@ -91,13 +101,18 @@ export function vocabularyFromGguf(fields: GgufVocabularyFields, file: string): 
     if (typeCodes.length !== pieces.length) {
       throw new FileFormatError(file, `tokenizer.ggml.token_type has ${typeCodes.length} entries for ${pieces.length} tokens`);
     }
-    types = pieces.map((piece, id) => ggufPieceType(typeCodes[id]!, piece, id, file));
+    types = pieceTypesFromGguf(typeCodes, pieces, file);
     if (unknownId === undefined) {
       const firstUnknown = types.indexOf("unknown");
       unknownId = firstUnknown >= 0 ? firstUnknown : undefined;
     }
   }
   return assembleVocabulary(pieces, fields.scores, types, bosId, eosId, unknownId, file);
+}
+
+/** The types of tokenizer.ggml.token_type, checked against the tokens (a byte token must read "<0xNN>"). */
+export function pieceTypesFromGguf(typeCodes: ArrayLike<number>, tokens: readonly string[], file: string): PieceType[] {
+  return tokens.map((token, id) => ggufPieceType(typeCodes[id]!, token, id, file));
 }
 
 function ggufPieceType(code: number, piece: string, id: number, file: string): PieceType {

@@ -37,8 +37,8 @@ test("honest figures come from the measured bytes; the paper figure from code wi
   assert.equal(report.hotBytes, bytes.hot);
   assert.equal(report.bitsPerValue, (8 * bytes.hot) / values);
   assert.equal(report.ratioVsFp16, (2 * values) / bytes.hot);
-  // groups of 32 with ratio 0.1: ceil(0.1·32/2) = 2 outliers per side, α = 4/32
-  const alpha = 4 / 32;
+  // groups of 32 with ratio 0.1: round(0.1·32) = 3 pooled outliers, α = 3/32
+  const alpha = 3 / 32;
   const perValue = ((1 - alpha) * 4 + 16 * alpha + (1 - alpha) * 2 + 16 * alpha) / 2;
   assert.ok(Math.abs(report.paperBitsPerValue - perValue) < 1e-12);
   assert.ok(Math.abs(report.paperRatio - 16 / perValue) < 1e-12);

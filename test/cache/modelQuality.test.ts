@@ -19,7 +19,7 @@ let ids: Int32Array;
 before(async () => {
   if (SKIP_SHARED) return;
   engine = await Engine.load(BUNDLED_MODEL, BUNDLED_TOKENIZER, 2);
-  ids = engine.tokenizer.encode(readFileSync(TINYSTORIES, "utf8"), true).subarray(0, 1500);
+  ids = engine.tokenizer.encode(readFileSync(TINYSTORIES, "utf8"), { addBos: true }).subarray(0, 1500);
 });
 after(() => engine?.dispose());
 

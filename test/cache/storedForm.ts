@@ -7,11 +7,12 @@
 import type { WasmHeap } from "../../src/kernels/WasmHeap.js";
 import { packedByteLength, readCode } from "../../src/quant/bitpack.js";
 import { f16ToF32 } from "../../src/quant/fp16.js";
-import { dequantizeGroupPacked } from "../../src/quant/quantizeGroup.js";
 import { reconstructCode } from "../../src/quant/uniform.js";
 import { dequantizeRowQ4_0, dequantizeRowQ8_0 } from "../../src/format/gguf/blockQuant.js";
 import type { F16Rows } from "../../src/cache/F16Rows.js";
 import type { PackedPart } from "../../src/cache/PackedPart.js";
+import { EMPTY_WIDTH } from "../../src/cache/PackedGroupStore.js";
+import { packedHeadValuesRef } from "../../src/kernels/reference/packedAttentionRef.js";
 import type { UniformCache } from "../../src/cache/UniformCache.js";
 import { Fp16Part, QuantizedPart } from "../../src/cache/uniformParts.js";
 import type { KiviCache } from "../../src/cache/KiviCache.js";
@@ -35,16 +36,15 @@ export interface HeadRows {
 
 /** Bound of the centred code sum of a packed group: every |c − 2^(b−1)| ≤ 2^(b−1) (at least 1 for b = 0). */
 function packedSpan(part: PackedPart, t: number, head: number): number {
-  const v = part.ledger.views();
-  const m = t * part.groupsPerToken + (part.groupsPerToken === 1 ? 0 : head);
-  return part.headDim * Math.max(1, 2 ** (v.bits[m]! - 1)) * f16ToF32(v.scale[m]!);
+  const g = part.groupsPerToken === 1 ? 0 : head;
+  const bits = part.bitsOf(t, g);
+  if (bits === EMPTY_WIDTH) return 0;
+  return part.headDim * Math.max(1, 2 ** (bits - 1)) * f16ToF32(part.scaleBitsOf(t, g));
 }
 
 /** The largest |scale·c| a packed group's codes can reach, for any width (c ≤ 255): the mix's int16 rounding weight. */
 function packedReach(part: PackedPart, t: number, head: number): number {
-  const v = part.ledger.views();
-  const m = t * part.groupsPerToken + (part.groupsPerToken === 1 ? 0 : head);
-  return 255 * Math.abs(f16ToF32(v.scale[m]!));
+  return 255 * Math.abs(f16ToF32(part.scaleBitsOf(t, part.groupsPerToken === 1 ? 0 : head)));
 }
 
 /** Row `row` of head `head` of fp16 rows. */
@@ -53,24 +53,11 @@ export function readF16Row(heap: WasmHeap, rows: F16Rows, head: number, row: num
   return Float64Array.from(bits, (b) => f16ToF32(b));
 }
 
-/** Token t of a packed part, KV head `head`, decoded with dequantizeGroupPacked (slot layout of the note). */
+/** Token t of a packed part, KV head `head`, decoded by the kernels' reference (the layout read literally). */
 export function readPackedToken(heap: WasmHeap, part: PackedPart, t: number, head: number): Float64Array {
-  const G = part.store.groupLength;
-  const nOut = part.store.nOut;
-  const perToken = part.groupsPerToken;
-  const m = t * perToken + (perToken === 1 ? 0 : head);
-  const v = part.ledger.views();
-  const bits = v.bits[m]!;
-  const slot = v.slot[m]!;
-  const codeBytes = packedByteLength(G, bits);
-  const outlierAt = slot + codeBytes + (codeBytes % 2);
-  const memory = new Uint8Array(heap.memory.buffer);
-  const positions = nOut > 0 ? new Uint16Array(heap.memory.buffer, outlierAt, nOut) : new Uint16Array(0);
-  const values = nOut > 0 ? new Uint16Array(heap.memory.buffer, outlierAt + 2 * nOut, nOut) : new Uint16Array(0);
-  const group = new Float32Array(G);
-  dequantizeGroupPacked(memory, slot, G, bits, f16ToF32(v.scale[m]!), f16ToF32(v.zero[m]!), positions, values, 0, nOut, group, 0);
-  const start = perToken === 1 ? head * part.headDim : 0;
-  return Float64Array.from(group.subarray(start, start + part.headDim));
+  const out = new Float64Array(part.headDim);
+  packedHeadValuesRef(new Uint8Array(heap.memory.buffer), part.layout(head), part.headDim, t, out);
+  return out;
 }
 
 export function uniformStored(heap: WasmHeap, cache: UniformCache, layer: number, part: Part, head: number): HeadRows {

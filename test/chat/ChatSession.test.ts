@@ -41,7 +41,7 @@ async function freshReply(prompt: Int32Array, maxTokens: number): Promise<string
 test("the cache is kept between turns: turn 2 prefills only its new tokens and says what a fresh prefill says", async () => {
   const chat = new ChatSession(engine, { system: "A story.", maxTokens: 24 });
   assert.ok(chat.template.isPlain);
-  const prompt1 = engine.tokenizer.encode(chat.render([{ role: "user", content: "Tell me about a cat." }]), true);
+  const prompt1 = engine.tokenizer.encode(chat.render([{ role: "user", content: "Tell me about a cat." }]), { addBos: true });
   const generated: number[] = [];
   for await (const token of chat.send("Tell me about a cat.")) if (token.id >= 0) generated.push(token.id);
   const first = chat.lastTurn!;
@@ -51,7 +51,7 @@ test("the cache is kept between turns: turn 2 prefills only its new tokens and s
   // the cache holds the prompt and every reply token but the last (never fed)
   assert.equal(cachedAfterFirst, first.promptTokens + first.generatedTokens - 1);
 
-  const prompt2 = engine.tokenizer.encode(chat.render([{ role: "user", content: "What did the cat eat?" }]), true);
+  const prompt2 = engine.tokenizer.encode(chat.render([{ role: "user", content: "What did the cat eat?" }]), { addBos: true });
   const second = await reply(chat, "What did the cat eat?");
   const turn = chat.lastTurn!;
   assert.equal(turn.promptTokens, prompt2.length);
@@ -78,8 +78,8 @@ test("when the rendered prefix changes, the cache rolls back to the common prefi
   const latestOnly = new ChatTemplate("{{ 'Q: ' + messages[-1].content + '\\nA:' }}", "latest-only");
   const chat = new ChatSession(engine, { template: latestOnly, maxTokens: 16 });
   await reply(chat, "The dog ran to the park.");
-  const prompt1 = engine.tokenizer.encode("Q: The dog ran to the park.\nA:", true);
-  const prompt2 = engine.tokenizer.encode("Q: The bird sang a song.\nA:", true);
+  const prompt1 = engine.tokenizer.encode("Q: The dog ran to the park.\nA:", { addBos: true });
+  const prompt2 = engine.tokenizer.encode("Q: The bird sang a song.\nA:", { addBos: true });
   const second = await reply(chat, "The bird sang a song.");
   const turn = chat.lastTurn!;
   const shared = commonPrefixLength(prompt1, prompt2);
@@ -148,7 +148,7 @@ test("a GGUF's tokenizer.chat_template is the one a chat uses (stories260K.f32.g
       assert.equal(chat.template.source, path);
       assert.equal(chat.render([{ role: "user", content: "Hi" }]), "[system] Stories.\n[user] Hi\n[assistant]");
       await reply(chat, "Hi");
-      assert.equal(chat.lastTurn!.promptTokens, templated.tokenizer.encode("[system] Stories.\n[user] Hi\n[assistant]", true).length);
+      assert.equal(chat.lastTurn!.promptTokens, templated.tokenizer.encode("[system] Stories.\n[user] Hi\n[assistant]", { addBos: true }).length);
       chat.dispose();
     } finally {
       templated.dispose();

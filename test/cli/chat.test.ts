@@ -29,7 +29,7 @@ function chat(input: string, ...flags: string[]): Promise<{ code: number | null;
   });
 }
 
-const TURN_LINE = /^\[(\d+) prompt tokens: (\d+) from the cache, (\d+) prefilled; (\d+) generated.*KV cache (\S+): (\d+) tokens, (\d+) bytes allocated, ([\d.]+)x compression vs fp16/;
+const TURN_LINE = /^\[(\d+) prompt tokens: (\d+) from the cache, (\d+) prefilled; (\d+) generated.*KV cache (\S+): (\d+) tokens, (\d+) bytes, ([\d.]+)x compression vs fp16/;
 
 test("qaq chat with piped stdin: streamed replies, figures per turn, the cache kept, /reset, end of input", { timeout: 60_000 }, async () => {
   const r = await chat("Tell me about a cat.\nWhat did it eat?\n/reset\nHello\n", "--max-tokens", "20", "--kv", "uniform:k=4,v=4", "--system", "Stories.");

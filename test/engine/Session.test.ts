@@ -19,7 +19,7 @@ const text =
 const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
 test("prefill in one call, in blocks of 64 and token by token give the same logits (fp32 cache)", () => {
-  const ids = engine.tokenizer.encode(text, true);
+  const ids = engine.tokenizer.encode(text, { addBos: true });
   assert.ok(ids.length > 64, `${ids.length} tokens`);
   const whole = Session.open(engine, parseKvSpec("fp32"));
   const blocked = Session.open(engine, parseKvSpec("fp32"));
@@ -40,7 +40,7 @@ test("prefill in one call, in blocks of 64 and token by token give the same logi
 });
 
 test("score hands every position's logits in order, equal to the prefill's last row", () => {
-  const ids = engine.tokenizer.encode(text, true).subarray(0, 40);
+  const ids = engine.tokenizer.encode(text, { addBos: true }).subarray(0, 40);
   const session = Session.open(engine, parseKvSpec("fp32"));
   const rows: number[] = [];
   let last = new Float32Array(0);
@@ -56,8 +56,8 @@ test("score hands every position's logits in order, equal to the prefill's last 
 });
 
 test("rollBack to a common prefix then feeding other tokens equals a fresh session on the new sequence", () => {
-  const a = engine.tokenizer.encode("Once upon a time, there was a little dog named Max.", true);
-  const b = engine.tokenizer.encode("Once upon a time, there was a big cat named Tom.", true);
+  const a = engine.tokenizer.encode("Once upon a time, there was a little dog named Max.", { addBos: true });
+  const b = engine.tokenizer.encode("Once upon a time, there was a big cat named Tom.", { addBos: true });
   const keep = commonPrefixLength(a, b);
   assert.ok(keep > 3 && keep < a.length, `common prefix ${keep}`);
   const session = Session.open(engine, parseKvSpec("fp32"));
@@ -74,7 +74,7 @@ test("rollBack to a common prefix then feeding other tokens equals a fresh sessi
 });
 
 test("a cache that cannot roll back exactly is emptied instead (rollBack returns 0)", () => {
-  const ids = engine.tokenizer.encode(text, true);
+  const ids = engine.tokenizer.encode(text, { addBos: true });
   const session = Session.open(engine, parseKvSpec("h2o:budget=32"));
   assert.equal(session.exactRollback, false);
   session.prefill(ids);
@@ -90,7 +90,7 @@ test("a cache that cannot roll back exactly is emptied instead (rollBack returns
 test("the capacity is enforced before any work, with a typed error", () => {
   const session = Session.open(engine, parseKvSpec("fp32"), 20);
   assert.equal(session.capacity, 20);
-  session.prefill(engine.tokenizer.encode(text, true).subarray(0, 18));
+  session.prefill(engine.tokenizer.encode(text, { addBos: true }).subarray(0, 18));
   assert.equal(session.remaining, 2);
   assert.throws(() => session.prefill(Int32Array.of(5, 6, 7)), ContextOverflowError);
   assert.equal(session.position, 18, "a refused call feeds nothing");

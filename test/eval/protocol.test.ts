@@ -14,7 +14,7 @@ after(() => engine.dispose());
 
 /** A context longer than the engine's 64-token forward block. */
 function longContext(): Int32Array {
-  const ids = engine.tokenizer.encode("Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a small dog near the tree. The dog was sad and alone, so Lily gave it some of her bread and they became good friends.", true);
+  const ids = engine.tokenizer.encode("Once upon a time, there was a little girl named Lily. She loved to play outside in the park with her big red ball. One day, she saw a small dog near the tree. The dog was sad and alone, so Lily gave it some of her bread and they became good friends.", { addBos: true });
   assert.ok(ids.length > 70, `context has ${ids.length} tokens`);
   return ids;
 }
@@ -47,13 +47,13 @@ test("choices scored on one prefill (truncate between them) equal choices scored
   const ids = longContext();
   const item = {
     context: ids,
-    continuations: [engine.tokenizer.encode(" She ran to the dog.", false), engine.tokenizer.encode(" The sun was hot.", false)].map((c) => c.slice(1)),
+    continuations: [engine.tokenizer.encode(" She ran to the dog.", { addBos: false }), engine.tokenizer.encode(" The sun was hot.", { addBos: false })].map((c) => c.slice(1)),
     chars: [19, 16],
     gold: 0,
   };
   for (const protocol of ["prompt", "stream"] as const) {
     const shared = createEvalCache(engine, parseKvSpec("uniform:bits=3"), protocol);
-    assert.equal(shared.exactRollback, true);
+    assert.equal(shared.cache.rollback.kind, "exact");
     const together = scoreChoiceItem(engine, shared, item, () => undefined, undefined);
     shared.dispose();
     item.continuations.forEach((continuation, c) => {
@@ -63,5 +63,15 @@ test("choices scored on one prefill (truncate between them) equal choices scored
       assert.deepEqual([...together[c]!], [...alone!], `${protocol} choice ${c}`);
     });
   }
-  assert.equal(createEvalCache(engine, parseKvSpec("h2o:budget=16"), "stream").exactRollback, false);
+  for (const [spec, protocol, kind] of [
+    ["h2o:budget=16", "stream", "none"],
+    ["streaming:budget=16", "prompt", "none"],
+    ["qaq", "stream", "none"],
+    ["qaq", "prompt", "exact"],
+    ["kivi:bits=2", "prompt", "exact"],
+  ] as const) {
+    const evalCache = createEvalCache(engine, parseKvSpec(spec), protocol);
+    assert.equal(evalCache.cache.rollback.kind, kind, `${spec} under ${protocol}`);
+    evalCache.dispose();
+  }
 });

@@ -44,7 +44,7 @@ test("the continuation is the whole encoding after the context's own token count
 
 test("with the SentencePiece tokenizer the split equals encoding the pieces in running text", () => {
   const tokenizer = tokenizerFromLlama2cFile(BUNDLED_TOKENIZER);
-  const encode = (s: string) => tokenizer.encode(s, true);
+  const encode = (s: string) => tokenizer.encode(s, { addBos: true });
   const { context, continuation } = splitContextContinuation(encode, "Question: Where is the cat?\nAnswer: ", "in the box");
   const whole = encode("Question: Where is the cat?\nAnswer: in the box");
   assert.deepEqual([...context, ...continuation], [...whole]);

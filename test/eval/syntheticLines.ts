@@ -40,6 +40,7 @@ export function syntheticLine(run: SyntheticRun): ResultLine {
       meanOutlierBytes: 0,
       meanResidualBytes: 0,
       meanBackingBytes: 0,
+      meanSlackBytes: 0,
       peakHotBytes: 1000,
       bitsPerValue: 16 / run.ratio,
       ratioVsFp16: run.ratio,

@@ -62,7 +62,7 @@ test("the synthetic vocabulary is unique, byte-complete and loads into the token
     assert.equal(vocabulary.tokenTypes![3 + 0x41], 6);
     const tokenizer = tokenizerFromGgufVocabulary(vocabulary, path);
     const text = "a cab, ¿qué? 🦙";
-    const ids = tokenizer.encode(text, true);
+    const ids = tokenizer.encode(text, { addBos: true });
     assert.equal(ids[0], 1);
     assert.equal(tokenizer.decode(ids), text); // llama2.c semantics: the dummy-prefix space after BOS is dropped
   });

@@ -27,7 +27,7 @@ interface PartCase {
   readonly scope: GroupScope;
   readonly D: number;
   readonly perSide: number;
-  /** a fixed width, or "mixed": every group its own random width 0..8 */
+  /** a fixed width, or "mixed": every group its own random width 0..8 or empty (15) */
   readonly widths: number | "mixed";
   readonly T: number;
   readonly nq: number;
@@ -39,7 +39,11 @@ function describe(c: PartCase): string {
 }
 
 function buildCase(scope: HeapScope, c: PartCase, random: () => number): PackedPartFixture {
-  const widthOf = c.widths === "mixed" ? () => Math.floor(random() * 9) : () => c.widths as number;
+  const mixed = (): number => {
+    const w = Math.floor(random() * 10);
+    return w === 9 ? 15 : w;
+  };
+  const widthOf = c.widths === "mixed" ? mixed : () => c.widths as number;
   return buildPackedPart(scope, random, { T: c.T, nKv: N_KV, D: c.D, scope: c.scope, perSide: c.perSide, widthOf });
 }
 
@@ -183,7 +187,7 @@ test("a call writes only its own rows (the parked scratch stays inside its slice
     const allowed = scoreTolerances(q.view, part, head, magnitudes, nq, D, T);
     const begin = 13, end = 181;
     out.view.fill(777);
-    compute.kernels.attn_scores_packed(begin, end, q.ptr, out.ptr, nq, D, T, ...(packedLayoutArgs(layout) as [number, number, number, number, number, number, number, number, number]));
+    compute.kernels.attn_scores_packed(begin, end, q.ptr, out.ptr, nq, D, T, ...(packedLayoutArgs(layout) as [number, number, number, number, number, number, number]));
     const inside = (k: number): boolean => k < nq * T && k % T >= begin && k % T < end;
     assertWithinAllowed(out.view, reference, allowed, "rows [13, 181)", inside);
     for (let k = 0; k < out.view.length; k++) if (!inside(k)) assert.equal(out.view[k], 777, `element ${k} outside the slice was written`);
@@ -192,7 +196,7 @@ test("a call writes only its own rows (the parked scratch stays inside its slice
     const mix = scope.floats(new Float32Array(nq * D + 16), "mix + guard");
     mix.view.fill(777);
     const scratch = scope.alloc(compute.kernels.mix_scratch_bytes(nq, D), "mix scratch");
-    compute.kernels.attn_mix_packed(16, 48, p.ptr, scratch.ptr, mix.ptr, nq, D, T, ...(packedLayoutArgs(layout) as [number, number, number, number, number, number, number, number, number]));
+    compute.kernels.attn_mix_packed(16, 48, p.ptr, scratch.ptr, mix.ptr, nq, D, T, ...(packedLayoutArgs(layout) as [number, number, number, number, number, number, number]));
     const mixReference = new Float64Array(nq * D);
     attnMixPackedRef(scope.bytes(), layout, p.view, mixReference, nq, D, T);
     const mixMagnitudes = denseMix(p.view, part.dense, N_KV * D, head * D, nq, D, T).magnitudes;
@@ -212,10 +216,11 @@ test("an impossible stored width (9) gives NaN for that token, not a read with a
     const part = buildPackedPart(scope, random, { T, nKv: 1, D, scope: "head", perSide: 1, widthOf: () => 3 });
     const layout = part.layoutFor(0);
     const bad = [5, 120]; // one on the integer path, one on the float tail
-    for (const t of bad) scope.bytes()[layout.bits + t] = 9;
+    const memory = scope.bytes();
+    for (const t of bad) memory[layout.bits + (t >> 1)] = (memory[layout.bits + (t >> 1)]! & ~(15 << ((t & 1) * 4))) | (9 << ((t & 1) * 4));
     const q = scope.floats(gaussianFloats(random, nq * D), "q");
     const out = scope.floats(new Float32Array(nq * T), "scores");
-    compute.kernels.attn_scores_packed(0, T, q.ptr, out.ptr, nq, D, T, ...(packedLayoutArgs(layout) as [number, number, number, number, number, number, number, number, number]));
+    compute.kernels.attn_scores_packed(0, T, q.ptr, out.ptr, nq, D, T, ...(packedLayoutArgs(layout) as [number, number, number, number, number, number, number]));
     for (let i = 0; i < nq; i++) {
       for (let t = 0; t < T; t++) assert.equal(Number.isNaN(out.view[i * T + t]), bad.includes(t), `query ${i}, token ${t}`);
     }
@@ -230,17 +235,17 @@ test("f16 scales and zeros decode exactly: all 65536 bit patterns (zeros, subnor
   try {
     // width-0 groups, so x^ = zero + 0.5·scale for the whole head; q = 1/8 everywhere, so every score is that x^ exactly
     const T = 65536, D = 8, nq = 1;
-    const slot = scope.alloc(4 * T, "slot pointers");
+    const blocks = scope.alloc(4 * (T / 256), "block table");
     const codes = scope.alloc(64, "empty slots");
-    new Uint32Array(compute.heap.memory.buffer, slot.ptr, T).fill(codes.ptr);
-    const bits = scope.alloc(T, "widths"); // zero-filled: width 0
+    new Uint32Array(compute.heap.memory.buffer, blocks.ptr, T / 256).fill(codes.ptr);
+    const bits = scope.alloc(T / 2, "widths"); // zero-filled: width 0
     const scales = scope.alloc(2 * T, "scales");
     const zeros = scope.alloc(2 * T, "zeros");
     const q = scope.floats(new Float32Array(D).fill(0.125), "q");
     const out = scope.floats(new Float32Array(T), "scores");
     const patterns = Uint16Array.from({ length: T }, (_, h) => h);
     const layout: PackedPartLayout = {
-      slot: slot.ptr, bits: bits.ptr, scale: scales.ptr, zero: zeros.ptr, metaStride: 1, metaIndex: 0, elemOffset: 0, groupLen: D, nOut: 0,
+      blocks: blocks.ptr, bits: bits.ptr, scale: scales.ptr, zero: zeros.ptr, elemOffset: 0, groupLen: D, nOut: 0,
     };
     const args = [q.ptr, out.ptr, nq, D, T, ...packedLayoutArgs(layout)];
     const scores = compute.kernels.attn_scores_packed as unknown as (...a: number[]) => void;

@@ -20,7 +20,7 @@ test("the shared f32 GGUF (own vocabulary) gives the golden ids and text", { ski
   const g = goldenGreedy();
   const engine = await Engine.load(SHARED_GGUF, undefined, 1);
   try {
-    assert.deepEqual(Array.from(engine.tokenizer.encode("Once upon a time", true)), [1, 403, 407, 261, 378]);
+    assert.deepEqual(Array.from(engine.tokenizer.encode("Once upon a time", { addBos: true })), [1, 403, 407, 261, 378]);
     const ids = greedy(engine, [1], g.steps);
     assert.deepEqual(ids, g.ids);
     assert.equal(engine.tokenizer.decode(ids), g.text);

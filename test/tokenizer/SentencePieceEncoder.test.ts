@@ -4,7 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { tokenizerFromLlama2cFile } from "../../src/tokenizer/loadTokenizer.js";
-import { SentencePieceTokenizer } from "../../src/tokenizer/Tokenizer.js";
+import { SentencePieceTokenizer } from "../../src/tokenizer/SentencePieceTokenizer.js";
 import { vocabularyFromLlama2c } from "../../src/tokenizer/Vocabulary.js";
 import { missingSharedReason, tok512Path, tinyStoriesPath } from "./sharedFiles.js";
 
@@ -75,14 +75,14 @@ test("equal scores: the leftmost pair merges first (hand-worked)", () => {
   // [" ", ab, a] ("aba" and " ab" are not pieces); rightmost first would give [" ", a, ba].
   const pieces = ["<unk>", "<s>", "</s>", " ", "a", "b", "ab", "ba"];
   const tokenizer = new SentencePieceTokenizer(vocabularyFromLlama2c(pieces, [0, 0, 0, -1, -1, -1, -5, -5], "tiny"));
-  assert.deepEqual([...tokenizer.encode("aba", true)], [1, 3, 6, 4]);
+  assert.deepEqual([...tokenizer.encode("aba", { addBos: true })], [1, 3, 6, 4]);
 });
 
 test("higher score wins over position (hand-worked)", () => {
   // Same text; "ba" now scores higher, so it merges first although "ab" is further left.
   const pieces = ["<unk>", "<s>", "</s>", " ", "a", "b", "ab", "ba"];
   const tokenizer = new SentencePieceTokenizer(vocabularyFromLlama2c(pieces, [0, 0, 0, -1, -1, -1, -5, -4], "tiny"));
-  assert.deepEqual([...tokenizer.encode("aba", true)], [1, 3, 4, 7]);
+  assert.deepEqual([...tokenizer.encode("aba", { addBos: true })], [1, 3, 4, 7]);
 });
 
 test("matches llama2.c's scan on a vocabulary full of score ties", () => {
@@ -91,7 +91,7 @@ test("matches llama2.c's scan on a vocabulary full of score ties", () => {
   const tokenizer = new SentencePieceTokenizer(vocabularyFromLlama2c(pieces, scores, "ties"));
   for (let trial = 0; trial < 300; trial++) {
     const text = randomText(random, [" ", "a", "b", "c", "é"], 1 + Math.floor(random() * 60));
-    assert.deepEqual([...tokenizer.encode(text, true)], encodeLikeLlama2c(pieces, scores, text), JSON.stringify(text));
+    assert.deepEqual([...tokenizer.encode(text, { addBos: true })], encodeLikeLlama2c(pieces, scores, text), JSON.stringify(text));
   }
 });
 
@@ -101,12 +101,12 @@ test("matches llama2.c's scan on tok512 for TinyStories text and random characte
   const story = readFileSync(tinyStoriesPath, "utf8").slice(0, 6000);
   for (let start = 0; start < story.length; start += 400) {
     const text = story.slice(start, start + 400);
-    assert.deepEqual([...tokenizer.encode(text, true)], encodeLikeLlama2c(pieces, scores, text));
+    assert.deepEqual([...tokenizer.encode(text, { addBos: true })], encodeLikeLlama2c(pieces, scores, text));
   }
   const random = makeRandom(777);
   const alphabet = [..."the cat sat on a mat.,!?\n\"'0123456789", "é", "ü", "☃", "中", "🦊", "\u2581"];
   for (let trial = 0; trial < 100; trial++) {
     const text = randomText(random, alphabet, Math.floor(random() * 80));
-    assert.deepEqual([...tokenizer.encode(text, true)], encodeLikeLlama2c(pieces, scores, text), JSON.stringify(text));
+    assert.deepEqual([...tokenizer.encode(text, { addBos: true })], encodeLikeLlama2c(pieces, scores, text), JSON.stringify(text));
   }
 });

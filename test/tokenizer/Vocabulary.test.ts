@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { FileFormatError, UnsupportedError } from "../../src/util/errors.js";
 import { parseLlama2cTokenizerFile } from "../../src/format/llama2cTokenizerFile.js";
 import { tokenizerFromGgufVocabulary } from "../../src/tokenizer/loadTokenizer.js";
+import { SentencePieceTokenizer } from "../../src/tokenizer/SentencePieceTokenizer.js";
 import { vocabularyFromGguf, vocabularyFromLlama2c, type GgufVocabularyFields } from "../../src/tokenizer/Vocabulary.js";
 import { missingSharedReason, readGolden, tok512Path } from "./sharedFiles.js";
 
@@ -19,6 +20,13 @@ function tok512(): { pieces: readonly string[]; scores: Float32Array } {
 }
 
 /** The tok512 vocabulary as a GGUF file would hold it (ids 3..258 are the byte pieces). */
+/** The tokenizer the GGUF loader builds, checked to be the SentencePiece kind so its vocabulary can be inspected. */
+function spTokenizer(fields: GgufVocabularyFields): SentencePieceTokenizer {
+  const tokenizer = tokenizerFromGgufVocabulary(fields, "memory.gguf");
+  assert.ok(tokenizer instanceof SentencePieceTokenizer);
+  return tokenizer;
+}
+
 function ggufFieldsFromTok512(): GgufVocabularyFields {
   const { pieces, scores } = tok512();
   const tokens = pieces.map((piece) => piece.replaceAll(" ", "\u2581"));
@@ -42,10 +50,10 @@ test("llama2.c vocabulary: unk 0, BOS 1, EOS 2, byte pieces 3..258, space kept a
 });
 
 test("a GGUF-style vocabulary of the same pieces encodes to the same golden ids", { skip }, () => {
-  const tokenizer = tokenizerFromGgufVocabulary(ggufFieldsFromTok512(), "memory.gguf");
+  const tokenizer = spTokenizer(ggufFieldsFromTok512());
   assert.equal(tokenizer.vocabulary.pieces[259], " t", "the ▁ marker is normalised to a space");
   const golden = readGolden();
-  for (const { text, ids } of golden.tokenize) assert.deepEqual([...tokenizer.encode(text, true)], ids, text);
+  for (const { text, ids } of golden.tokenize) assert.deepEqual([...tokenizer.encode(text, { addBos: true })], ids, text);
   assert.equal(tokenizer.decode(golden.greedy_from_bos.ids), golden.greedy_from_bos.text);
 });
 
@@ -61,13 +69,13 @@ test("without byte fallback, characters that are not pieces become the unknown i
   const fields = ggufFieldsFromTok512();
   // Marking the byte pieces unused removes byte fallback while keeping every id in place.
   const tokenTypes = Array.from(fields.tokenTypes!, (type) => (type === BYTE ? UNUSED : type));
-  const tokenizer = tokenizerFromGgufVocabulary({ ...fields, tokenTypes, unknownId: undefined }, "memory.gguf");
+  const tokenizer = spTokenizer({ ...fields, tokenTypes, unknownId: undefined });
   assert.equal(tokenizer.vocabulary.hasByteFallback, false);
   assert.equal(tokenizer.vocabulary.unknownId, 0, "found through the token type");
   const id = (piece: string): number => tokenizer.vocabulary.pieceIds.get(piece)!;
   // " a" is a piece and "☃" is not; "<unk>" joined to anything is no piece, so nothing merges across it.
-  assert.deepEqual([...tokenizer.encode("a☃b", true)], [1, id(" a"), 0, id("b")]);
-  assert.deepEqual([...tokenizer.encode("☃", false)], [id(" "), 0]);
+  assert.deepEqual([...tokenizer.encode("a☃b", { addBos: true })], [1, id(" a"), 0, id("b")]);
+  assert.deepEqual([...tokenizer.encode("☃", { addBos: false })], [id(" "), 0]);
   assert.equal(tokenizer.decode([1, id(" a"), 0, id("b")]), "a<unk>b");
 });
 
@@ -75,7 +83,7 @@ test("without byte fallback or an unknown piece, an unknown character is a clear
   const fields = ggufFieldsFromTok512();
   const tokenTypes = Array.from(fields.tokenTypes!, (type) => (type === BYTE || type === UNKNOWN ? UNUSED : type));
   const tokenizer = tokenizerFromGgufVocabulary({ ...fields, tokenTypes, unknownId: undefined }, "memory.gguf");
-  assert.throws(() => tokenizer.encode("a☃", true), (error: unknown) => {
+  assert.throws(() => tokenizer.encode("a☃", { addBos: true }), (error: unknown) => {
     return error instanceof UnsupportedError && /U\+2603/.test(error.message);
   });
 });

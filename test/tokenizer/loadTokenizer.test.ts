@@ -56,7 +56,7 @@ test("a hand-built tok.bin loads with its pieces, scores and merges", () => {
     assert.deepEqual(tokenizer.vocabulary.pieces, SMALL.map(([, text]) => text));
     assert.deepEqual([...tokenizer.vocabulary.scores], SMALL.map(([score]) => score));
     // " hi": [" ", h, i] -> " h" (-4) -> " hi" (-5).
-    assert.deepEqual([...tokenizer.encode("hi", true)], [1, 7]);
+    assert.deepEqual([...tokenizer.encode("hi", { addBos: true })], [1, 7]);
   });
 });
 

@@ -114,7 +114,7 @@ async function main(): Promise<void> {
   const sha256 = createHash("sha256").update(bytes).digest("hex");
   const types = [...new Set(parseGguf(bytes, path).tensors.map((t) => GGML_TYPES[t.type].name))];
   const tokenizerEngine = await Engine.load(path, undefined, 1);
-  const prompt = Array.from(tokenizerEngine.tokenizer.encode(promptText, true));
+  const prompt = Array.from(tokenizerEngine.tokenizer.encode(promptText, { addBos: true }));
   const vocab = tokenizerEngine.config.vocabSize;
   tokenizerEngine.dispose();
 

@@ -11,7 +11,7 @@
  * block can survive in the window, so earlier rows are skipped at no loss. A row only observes the tokens it may see
  * (position ≤ the row's): a token seen by fewer than n rows so far is "young" (the caller keeps it at b_max).
  *
- * Storage per unit (unit = layer*nKvHeads + kvHead), grown by doubling as tokens arrive:
+ * Storage per unit (unit = layer*nKvHeads + kvHead), grown in steps of WINDOW_STEP tokens as they arrive:
  *   ring     Uint8Array [capacity, n]  ring[t*n + (step mod n)] = code of token t's observation at that step
  *   top      Uint8Array [capacity]     max of token t's ring, kept as slots are written (s_t without a scan)
  *   observed Uint8Array [capacity]     observations of t so far, saturated at n
@@ -50,6 +50,13 @@ export interface ObservedBlock {
 
 /** Largest window: the observation counter is a u8 and the ring costs n bytes per token. */
 export const MAX_WINDOW = 64;
+/** Per-token arrays grow in steps of this many tokens (slack below one step, no doubling). */
+const WINDOW_STEP = 32;
+
+/** Token capacity of a unit's arrays for T tokens. */
+function windowCapacity(T: number, maxTokens: number): number {
+  return Math.max(T, Math.min(maxTokens, Math.ceil(T / WINDOW_STEP) * WINDOW_STEP));
+}
 
 
 export class AttentionWindow {
@@ -179,13 +186,19 @@ export class AttentionWindow {
     return bytes;
   }
 
+  /** byteLength once every unit tracks T tokens (for the budget's feasibility check). */
+  bytesFor(T: number): number {
+    const fixed = this.steps.byteLength + this.tracked.byteLength + this.lastFirstPos.byteLength + this.lastTokens.byteLength;
+    return fixed + this.units * windowCapacity(T, this.maxTokens) * (this.window + 2);
+  }
+
   /** Starts tracking tokens up to T, each with an empty ring and no observation. */
   private track(unit: number, T: number): void {
     const from = this.tracked[unit]!;
     if (T <= from) return;
     const n = this.window;
     if (T > this.observed[unit]!.length) {
-      const capacity = Math.max(T, Math.min(this.maxTokens, Math.max(2 * this.observed[unit]!.length, 64)));
+      const capacity = windowCapacity(T, this.maxTokens);
       const ring = new Uint8Array(capacity * n);
       ring.set(this.rings[unit]!.subarray(0, from * n));
       const observed = new Uint8Array(capacity);

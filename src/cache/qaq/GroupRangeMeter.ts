@@ -1,14 +1,15 @@
 /**
  * The range_t of QAQ's σ -> bits step: max − min of a group's values with its outliers left out (QAQ-METHOD.md
  * section 3). The outliers are chosen exactly as the packed store chooses them when it quantizes the group
- * (quant/outliers.ts: the outlierCountPerSide lowest and highest by (value, position)), so the range the policy sees
- * is the range the quantizer's grid will span.
+ * (quant/pooledOutliers.ts: round(α·G) values from both ends, the split that leaves the smallest range), so the range
+ * the policy sees is the range the quantizer's grid will span.
  */
-import { markOutliers, outlierCountPerSide, selectOutliers } from "../../quant/outliers.js";
+import { markOutliers } from "../../quant/outliers.js";
+import { PooledOutlierPicker, pooledOutlierCount } from "../../quant/pooledOutliers.js";
 
 export class GroupRangeMeter {
-  private readonly perSide: number;
-  /** [2·perSide] scratch: outlier positions and their fp16 bits (discarded) */
+  private readonly picker: PooledOutlierPicker;
+  /** [count] scratch: outlier positions and their fp16 bits (discarded) */
   private readonly positions: Uint16Array;
   private readonly valueBits: Uint16Array;
   /** [groupLength] 1 at outlier positions */
@@ -18,9 +19,10 @@ export class GroupRangeMeter {
     readonly groupLength: number,
     outlierRatio: number,
   ) {
-    this.perSide = outlierCountPerSide(groupLength, outlierRatio);
-    this.positions = new Uint16Array(2 * this.perSide);
-    this.valueBits = new Uint16Array(2 * this.perSide);
+    const count = pooledOutlierCount(groupLength, outlierRatio);
+    this.picker = new PooledOutlierPicker(count);
+    this.positions = new Uint16Array(count);
+    this.valueBits = new Uint16Array(count);
     this.excluded = new Uint8Array(groupLength);
   }
 
@@ -28,9 +30,9 @@ export class GroupRangeMeter {
   range(values: Float32Array, offset: number): number {
     const n = this.groupLength;
     let excluded: Uint8Array | null = null;
-    if (this.perSide > 0) {
-      const count = selectOutliers(values, offset, n, this.perSide, this.positions, this.valueBits, 0);
-      markOutliers(this.positions, 0, count, n, this.excluded);
+    if (this.picker.count > 0) {
+      this.picker.select(values, offset, n, this.positions, this.valueBits);
+      markOutliers(this.positions, 0, this.picker.count, n, this.excluded);
       excluded = this.excluded;
     }
     let min = Infinity;

@@ -1,7 +1,7 @@
 /**
  * The QAQ cache (Dong et al. 2024; shared/docs/QAQ-METHOD.md): per-token, per-part code widths from the K-bound and
- * V-bound (bitFormulas.ts), stored as real packed groups (each group its own width, in a per-width slab arena) and
- * read by the packed attention kernels.
+ * V-bound (bitFormulas.ts), stored as real packed groups (each group its own width, in block-packed sequences with
+ * derived offsets: PackedSequence) and read by the packed attention kernels.
  *
  * Precision: K and V are rounded to fp16 once, on append (the project's full precision, as in the fp16 baseline);
  * every quantization starts from those values. New tokens first sit in an fp16 tail (QaqLayer), then:
@@ -15,7 +15,9 @@
  *     re-quantized from the backing tier (memory or file); with backing=none widths may only fall (re-quantized from
  *     their own decoded values). Young tokens are held in fp16 rather than at b_max: they must be quantized from
  *     full precision when they mature, and keeping them in fp16 spares the backing tier a read per new token.
- * Budget mode (budget= or ratio=): the tolerance scale λ is searched at every planning step (budget.ts).
+ * Budget mode (budget= or ratio=, stream mode only): the tolerance scale λ is searched at every planning step so that
+ * nbytes().hot after the step stays within the budget (budget.ts, WidthPlanner.budgetBytes: an exact prediction);
+ * a budget the cheapest allocation cannot meet at the full context is refused when the cache is created.
  * Sinks: the first `sinks` tokens stay fp16 forever.
  */
 import type { Compute } from "../../kernels/Compute.js";
@@ -24,16 +26,14 @@ import { widenF16Bits } from "./f16Bits.js";
 import { ConfigError, ContextOverflowError } from "../../util/errors.js";
 import { AttentionScratch } from "../AttentionScratch.js";
 import { maskFuturePositions } from "../attentionSupport.js";
-import { cacheBytes, type CacheBits, type CacheBytes, type CacheShape, type KVCache, type QueryBlock } from "../KVCache.js";
+import { exactRollback, noRollback, type CacheShape, type KVCache, type QueryBlock, type Rollback } from "../KVCache.js";
+import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView, type WidthMap } from "../CacheReportView.js";
 import { PackedGroupStore } from "../PackedGroupStore.js";
 import { BitsTally } from "../paperBits.js";
-import { SlabArena } from "../SlabArena.js";
+import { PackedSequence } from "../PackedSequence.js";
 import { AttentionWindow } from "./AttentionWindow.js";
 import { WasmRowCoder } from "./windowCoder.js";
 import { createBackingTier, type BackingTier, type KvPart } from "./BackingTier.js";
-
-/** Per layer: [group][token] code widths of keys and values (16 = fp16). */
-export type WidthMap = readonly { readonly keys: number[][]; readonly values: number[][] }[];
 import { fitToleranceScale } from "./budget.js";
 import { GroupRangeMeter } from "./GroupRangeMeter.js";
 import { QaqLayer } from "./QaqLayer.js";
@@ -42,9 +42,9 @@ import { formatKvSpec } from "../spec.js";
 import { QaqStatsCounter, type QaqStats } from "./QaqStats.js";
 import { QueryNormQuantile } from "./QueryNormQuantile.js";
 import { Requantizer } from "./Requantizer.js";
-import { LEDGER_BYTES_PER_GROUP, WidthPlanner } from "./WidthPlanner.js";
+import { WidthPlanner } from "./WidthPlanner.js";
 
-export class QaqCache implements KVCache {
+export class QaqCache implements KVCache, CacheReportView {
   readonly spec: string;
   readonly layers: readonly QaqLayer[];
   readonly keyStore: PackedGroupStore;
@@ -63,6 +63,9 @@ export class QaqCache implements KVCache {
   /** fp16 rounding of an appended block: bits [nTok, kvDim] and their f32 values, for keys and values */
   private rounded = { keyBits: new Uint16Array(0), valueBits: new Uint16Array(0), keys: new Float32Array(0), values: new Float32Array(0) };
   nextPos = 0;
+  /** prompt mode: exact (the prompt's widths are fixed, later tokens sit in the fp16 tail); stream mode: the widths
+   * of kept tokens were re-planned with the attention of the tokens a rollback would drop */
+  readonly rollback: Rollback;
 
   constructor(
     private readonly compute: Compute,
@@ -71,11 +74,11 @@ export class QaqCache implements KVCache {
   ) {
     const { nLayers, nKvHeads, headDim, maxTokens } = shape;
     this.spec = formatKvSpec(config);
+    this.rollback = config.mode === "prompt" ? exactRollback(this) : noRollback("streaming QAQ re-planned widths with the attention of later tokens");
     const groupLength = config.group === "head" ? headDim : nKvHeads * headDim;
     const method = config.variant === "paper" ? "minmax" : "meanClip";
     this.keyStore = new PackedGroupStore(compute.heap, groupLength, config.outlierRatio, method, "QAQ key slots");
     this.valueStore = new PackedGroupStore(compute.heap, groupLength, config.outlierRatio, method, "QAQ value slots");
-    checkReachableRatio(config, this.keyStore);
     this.sinks = Math.min(config.sinkTokens, maxTokens);
     this.scratch = new AttentionScratch(compute);
     this.layers = Array.from(
@@ -92,6 +95,7 @@ export class QaqCache implements KVCache {
     this.backing = config.mode === "stream" ? createBackingTier(config.backing, shape) : null;
     this.requantizer = new Requantizer(this.backing, groupLength, this.sinks);
     this.meter = new GroupRangeMeter(groupLength, config.outlierRatio);
+    checkFeasibleBudget(config, shape, this.cheapestBytes(maxTokens));
   }
 
   storedTokens(layer: number): number {
@@ -147,12 +151,9 @@ export class QaqCache implements KVCache {
     if (this.policyActive) {
       this.planner.gather(this.layers, this.window, this.norms, this.config.mode === "prompt");
       counts = this.requantizer.apply(this.layers, this.planner, this.toleranceScale());
-      if (counts.lowered + counts.raised > 0) {
-        this.keyStore.arena.releaseEmptySlabs();
-        this.valueStore.arena.releaseEmptySlabs();
-      }
       if (this.config.mode === "prompt") this.promptQuantized = true;
     }
+    for (const layer of this.layers) layer.fitResident();
     this.counters.addTime(start);
     this.counters.endStep(counts);
   }
@@ -172,17 +173,24 @@ export class QaqCache implements KVCache {
     this.counters.toleranceScale = 1;
   }
 
+  /**
+   * Hot bytes: packed codes; metadata = slot metadata (4-bit widths, f16 scales and zeros, block tables) + the
+   * policy's state (attention window, ranges, query-norm histograms); outliers; residual = fp16 sink and tail rows.
+   * The planner's per-step scratch is working memory, like the attention scratch, and not counted.
+   */
   nbytes(): CacheBytes {
-    let metadata = this.window.byteLength + this.norms.byteLength + this.planner.byteLength;
+    let codes = 0;
+    let outliers = 0;
+    let metadata = this.window.byteLength + this.norms.byteLength;
     let residual = 0;
     for (const layer of this.layers) {
       const b = layer.nbytes();
+      codes += b.codes;
+      outliers += b.outliers;
       metadata += b.metadata + b.bookkeeping;
       residual += b.residual;
     }
-    const keys = this.keyStore.nbytes();
-    const values = this.valueStore.nbytes();
-    return cacheBytes(keys.codes + values.codes, metadata, keys.outliers + values.outliers, residual, this.backing?.byteLength ?? 0);
+    return cacheBytes(codes, metadata, outliers, residual, this.backing?.byteLength ?? 0, 0, this.config.backing === "file" ? "disk" : "memory");
   }
 
   paperBits(): CacheBits {
@@ -194,7 +202,7 @@ export class QaqCache implements KVCache {
         const tally = tallies[part];
         tally.add((layer.sinkCount + layer.residentCount) * kvDim, 16);
         tally.add(layer.groupLength, layer[part].codeBitsSum(layer.sinkCount, packedEnd));
-        tally.outliers((packedEnd - layer.sinkCount) * layer.groupsPerToken * layer[part].store.nOut);
+        tally.outliers(layer[part].packedGroups(layer.sinkCount, packedEnd) * layer[part].store.nOut);
       }
     }
     const seen = this.nextPos * this.shape.nLayers * kvDim;
@@ -221,11 +229,29 @@ export class QaqCache implements KVCache {
 
   dispose(): void {
     for (const layer of this.layers) layer.dispose();
-    this.keyStore.dispose();
-    this.valueStore.dispose();
     this.scratch.free();
     this.windowCoder.free();
     this.backing?.dispose();
+  }
+
+  /**
+   * nbytes().hot with T tokens in every layer at the cheapest allocation, in stream mode after a decode step: the
+   * last window − 1 tokens young (fp16 tail), the rest packed at b_min, plus metadata, sinks, window, ranges and
+   * query-norm state (at the most its histograms can hold, as their size depends on the queries to come).
+   */
+  cheapestBytes(T: number): number {
+    const { nKvHeads, headDim, maxTokens } = this.shape;
+    const sinks = Math.min(this.sinks, T);
+    const young = Math.min(this.config.window - 1, T - sinks);
+    const packed = T - sinks - young;
+    const rangeCapacity = Math.min(maxTokens, Math.ceil(T / 32) * 32);
+    let bytes = this.window.bytesFor(T) + this.norms.maxByteLength;
+    for (const layer of this.layers) {
+      const gpt = layer.groupsPerToken;
+      bytes += 2 * gpt * (PackedSequence.metadataBytes(T) + packed * this.keyStore.slotBytes(this.config.minBits) + 2 * rangeCapacity);
+      bytes += 2 * 2 * nKvHeads * headDim * (sinks + young);
+    }
+    return bytes;
   }
 
   /** Stream mode always plans; prompt mode until its prompt is quantized. */
@@ -238,12 +264,18 @@ export class QaqCache implements KVCache {
     const budget = this.config.budget;
     if (budget === null) return 1;
     const limit = this.planner.budgetLimit(budget);
-    const bytesFor = (scale: number) => this.planner.budgetBytes(scale, budget);
+    let fixed = this.nbytes().hot;
+    for (const layer of this.layers) {
+      const b = layer.nbytes();
+      fixed -= b.codes + b.outliers + layer.residentBytes();
+    }
+    const bytesFor = (scale: number) => this.planner.budgetBytes(scale, fixed);
     const previous = this.counters.toleranceScale;
     const fit = fitToleranceScale(limit, bytesFor, previous > 0 && previous < Infinity ? previous : 1);
     this.counters.toleranceScale = fit.scale;
     this.counters.budgetBytes = fit.bytes;
     this.counters.budgetLimitBytes = limit;
+    this.counters.budgetMet = fit.met;
     return fit.scale;
   }
 
@@ -269,13 +301,24 @@ function roundRows(src: Uint32Array, bits: Uint16Array, widened: Uint32Array): v
   }
 }
 
-/** ratio=R is reachable only if the narrowest group (b_min, with its outliers and ledger entry) is R times below fp16. */
-function checkReachableRatio(config: QaqConfig, store: PackedGroupStore): void {
-  if (config.budget?.kind !== "ratio") return;
-  const narrowest = SlabArena.slotSize(store.slotBytes(config.minBits)) + LEDGER_BYTES_PER_GROUP;
-  const best = (2 * store.groupLength) / narrowest;
-  if (config.budget.ratio > best) {
-    const allowed = `at most ${best.toFixed(2)}: a group of ${store.groupLength} values at min=${config.minBits} bits takes ${narrowest} bytes (codes, ${store.nOut} outliers, metadata) vs ${2 * store.groupLength} in fp16`;
-    throw new ConfigError("qaq.ratio", allowed, config.budget.ratio);
+/**
+ * A budget is refused when even the cheapest allocation (b_min for every packed group) exceeds it with the whole
+ * context stored: the error gives the smallest feasible budget (and the largest feasible ratio) for this model and
+ * context. Prompt mode keeps the tokens after the prompt in fp16, so no budget can hold there: refused as well.
+ */
+function checkFeasibleBudget(config: QaqConfig, shape: CacheShape, cheapest: number): void {
+  const budget = config.budget;
+  if (budget === null) return;
+  if (config.mode === "prompt") {
+    throw new ConfigError(`qaq.${budget.kind === "bytes" ? "budget" : "ratio"}`, "used with mode=stream (in prompt mode the tokens after the prompt stay in fp16, so no budget can hold for them)", "mode=prompt");
+  }
+  const fp16 = 2 * 2 * shape.nLayers * shape.nKvHeads * shape.headDim * shape.maxTokens;
+  const context = `the cheapest allocation (min=${config.minBits} bits everywhere) of ${shape.maxTokens} tokens needs ${cheapest} bytes (fp16: ${fp16})`;
+  if (budget.kind === "bytes" && budget.bytes < cheapest) {
+    throw new ConfigError("qaq.budget", `at least ${cheapest} bytes: ${context}`, budget.bytes);
+  }
+  if (budget.kind === "ratio" && fp16 / budget.ratio < cheapest) {
+    const best = Math.floor((fp16 / cheapest) * 100) / 100;
+    throw new ConfigError("qaq.ratio", `at most ${best.toFixed(2)}: ${context}`, budget.ratio);
   }
 }

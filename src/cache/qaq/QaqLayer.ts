@@ -6,10 +6,12 @@
  *   [firstResident, T)    resident: fp16 rows (residentRows, per part [nKvHeads, rows, D], row = t − firstResident)
  *                         tokens not quantized yet (stream: young; prompt: everything after the prompt)
  *
- * Every token has a ledger entry; sinks and resident tokens have empty ones, which contribute 0 to the packed kernels,
- * so attention = packed kernel over all T tokens, then the fp16 segments overwrite their logit columns (scores) or
- * add their share (mix). Per-group ranges (outliers excluded) are measured once, on append, from the fp16 values,
- * and kept as fp16 rounded up (2 bytes per group; a range beyond fp16 is kept as Infinity, which asks for b_max).
+ * Every token has a group in each packed sequence; sinks and resident tokens have empty ones (no slot bytes, 0 in the
+ * packed kernels), so attention = packed kernel over all T tokens, then the fp16 segments overwrite their logit
+ * columns (scores) or add their share (mix). The resident rows hold exactly the resident tokens after every
+ * endForward (F16Rows.fit): a prefill's long tail leaves no capacity behind. Per-group ranges (outliers excluded)
+ * are measured once, on append, from the fp16 values, and kept as fp16 rounded up (2 bytes per group; a range beyond
+ * fp16 is kept as Infinity, which asks for b_max), in arrays grown in steps of RANGE_STEP tokens.
  * Source rows: [nTok, nKvHeads·D] f32 holding fp16-exact values.
  */
 import type { Compute } from "../../kernels/Compute.js";
@@ -21,6 +23,9 @@ import type { PackedGroupStore } from "../PackedGroupStore.js";
 import type { KvPart } from "./BackingTier.js";
 import type { GroupRangeMeter } from "./GroupRangeMeter.js";
 import { F16Rounder, widenF16Bits } from "./f16Bits.js";
+
+/** Range arrays grow in steps of this many tokens (their slack stays below one step). */
+const RANGE_STEP = 32;
 
 export class QaqLayer {
   readonly keys: PackedPart;
@@ -141,11 +146,18 @@ export class QaqLayer {
     this.residentRows.keys.dropFirstRows(count, rows);
     this.residentRows.values.dropFirstRows(count, rows);
     this.firstResident = end;
+    this.fitResident();
   }
 
-  /** Current code width of group (t, g) of `part`. */
+  /** Gives back the resident rows' spare capacity (called after every endForward). */
+  fitResident(): void {
+    this.residentRows.keys.fit(this.residentCount);
+    this.residentRows.values.fit(this.residentCount);
+  }
+
+  /** Current code width of group (t, g) of `part` (EMPTY_WIDTH for a token held in fp16). */
   bitsOf(part: KvPart, t: number, g: number): number {
-    return this[part].ledger.views().bits[t * this.groupsPerToken + g]!;
+    return this[part].bitsOf(t, g);
   }
 
   /** Width token t of group g is held at: 16 for fp16 rows (sinks and the resident tail), else its code width. */
@@ -158,19 +170,42 @@ export class QaqLayer {
     this.keys.truncate(tokens);
     this.values.truncate(tokens);
     if (tokens < this.firstResident) this.firstResident = Math.max(this.sinks, tokens);
+    this.fitResident();
   }
 
-  /** Bytes of ledgers (metadata), fp16 rows (residual) and range arrays (policy bookkeeping). */
-  nbytes(): { metadata: number; residual: number; bookkeeping: number } {
-    const rows = [this.residentRows.keys, this.residentRows.values];
-    if (this.sinkRows) rows.push(this.sinkRows.keys, this.sinkRows.values);
-    let bookkeeping = 0;
-    for (const list of [this.ranges.keys, this.ranges.values]) for (const a of list) bookkeeping += a.byteLength;
+  /** Bytes of packed codes, outliers, their metadata, fp16 rows (residual) and range arrays (policy bookkeeping). */
+  nbytes(): { codes: number; outliers: number; metadata: number; residual: number; bookkeeping: number } {
+    const keys = this.keys.nbytes();
+    const values = this.values.nbytes();
     return {
-      metadata: this.keys.ledger.nbytes() + this.values.ledger.nbytes(),
-      residual: rows.reduce((sum, r) => sum + r.byteLength, 0),
-      bookkeeping,
+      codes: keys.codes + values.codes,
+      outliers: keys.outliers + values.outliers,
+      metadata: keys.metadata + values.metadata,
+      residual: this.sinkBytes() + this.residentBytes(),
+      bookkeeping: this.rangeBytes(),
     };
+  }
+
+  /** Bytes of the range arrays. */
+  rangeBytes(): number {
+    let bytes = 0;
+    for (const list of [this.ranges.keys, this.ranges.values]) for (const a of list) bytes += a.byteLength;
+    return bytes;
+  }
+
+  /** Bytes of the sink rows. */
+  sinkBytes(): number {
+    return this.sinkRows === null ? 0 : this.sinkRows.keys.byteLength + this.sinkRows.values.byteLength;
+  }
+
+  /** Bytes of the resident rows (exactly the resident tokens after an endForward). */
+  residentBytes(): number {
+    return this.residentRows.keys.byteLength + this.residentRows.values.byteLength;
+  }
+
+  /** Bytes `count` resident tokens take once fitted (keys and values). */
+  residentBytesFor(count: number): number {
+    return 2 * 2 * this.shape.nKvHeads * this.shape.headDim * count;
   }
 
   dispose(): void {
@@ -192,7 +227,7 @@ export class QaqLayer {
       const lists = this.ranges[part];
       for (let g = 0; g < this.groupsPerToken; g++) {
         if (first + nTok > lists[g]!.length) {
-          const grown = new Uint16Array(Math.min(this.shape.maxTokens, Math.max(first + nTok, 2 * lists[g]!.length, 64)));
+          const grown = new Uint16Array(Math.min(this.shape.maxTokens, Math.ceil((first + nTok) / RANGE_STEP) * RANGE_STEP));
           grown.set(lists[g]!.subarray(0, first));
           lists[g] = grown;
         }

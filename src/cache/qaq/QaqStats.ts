@@ -28,6 +28,8 @@ export interface QaqStats {
   /** budget mode: the budgeted bytes of the last step and their limit (0 and Infinity without a budget) */
   readonly budgetBytes: number;
   readonly budgetLimitBytes: number;
+  /** false when even the cheapest allocation exceeded the limit at the last step (a ratio at the first tokens) */
+  readonly budgetMet: boolean;
 }
 
 /** Accumulates the counters; the cache reads them through snapshot(). */
@@ -41,6 +43,7 @@ export class QaqStatsCounter {
   toleranceScale = 1;
   budgetBytes = 0;
   budgetLimitBytes = Infinity;
+  budgetMet = true;
 
   /** Adds the time since `startMs` (performance.now()) to the current step's bookkeeping. */
   addTime(startMs: number): void {
@@ -76,6 +79,7 @@ export class QaqStatsCounter {
       toleranceScale: this.toleranceScale,
       budgetBytes: this.budgetBytes,
       budgetLimitBytes: this.budgetLimitBytes,
+      budgetMet: this.budgetMet,
     };
   }
 }

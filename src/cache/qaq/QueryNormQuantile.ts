@@ -122,6 +122,11 @@ export class QueryNormQuantile {
     return held + this.firstBin.byteLength + this.samples.byteLength + this.smallest.byteLength + this.largest.byteLength;
   }
 
+  /** The most byteLength can reach (every unit holding every bin): the budget's feasibility bound. */
+  get maxByteLength(): number {
+    return this.counts.length * BIN_COUNT * 4 + this.firstBin.byteLength + this.samples.byteLength + this.smallest.byteLength + this.largest.byteLength;
+  }
+
   /** Makes the unit's counters cover global bin `bin`, keeping the counts held. */
   private hold(unit: number, bin: number): void {
     const counts = this.counts[unit]!;

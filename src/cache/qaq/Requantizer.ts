@@ -5,11 +5,12 @@
  *     those of a fresh quantization at the new width), never from quantized data;
  *   - without a backing tier the plan only lowers widths, and a lowered group is re-quantized from its own decoded
  *     values (the irreversible case: the new error adds to the old one).
- * A re-quantized group releases its slot to its width's size class and takes one in the new class; nothing else moves.
+ * All writes of one sequence (layer, part, group index) go in one call: each 256-group block they touch is rebuilt
+ * once, at its new exact size (PackedSequence); nothing outside those blocks moves.
  */
+import type { GroupWrite } from "../PackedSequence.js";
 import type { BackingTier, KvPart } from "./BackingTier.js";
 import type { QaqLayer } from "./QaqLayer.js";
-import { readPackedGroup } from "./readPackedGroup.js";
 import type { WidthPlanner } from "./WidthPlanner.js";
 
 /** What one apply did, in groups (a group = one (token, KV head) or one token's layer vector, of keys or values). */
@@ -22,16 +23,14 @@ export interface ApplyCounts {
 }
 
 export class Requantizer {
-  /** [G] the source values of the group being (re-)quantized */
-  private readonly source: Float32Array;
+  /** [writes · G] the source values of the groups being (re-)quantized in one sequence (working memory) */
+  private sources = new Float32Array(0);
 
   constructor(
     private readonly backing: BackingTier | null,
     private readonly groupLength: number,
     private readonly sinks: number,
-  ) {
-    this.source = new Float32Array(groupLength);
-  }
+  ) {}
 
   /** Applies the widths the planner gives at tolerance scale λ to every group of every layer. */
   apply(layers: readonly QaqLayer[], planner: WidthPlanner, scale: number): ApplyCounts {
@@ -43,8 +42,7 @@ export class Requantizer {
         const widths = planner.allocateGroup(l, g, scale);
         for (const part of ["keys", "values"] as const) {
           const planned = part === "keys" ? widths.key : widths.value;
-          this.changeWidths(l, layer, part, g, packedEnd, planned, counts);
-          this.quantizeResident(layer, part, g, packedEnd, quantizeEnd, planned, counts);
+          this.applySequence(l, layer, part, g, packedEnd, quantizeEnd, planned, counts);
         }
       }
       layer.releaseResident(quantizeEnd);
@@ -52,37 +50,40 @@ export class Requantizer {
     return counts;
   }
 
-  /** Packed tokens [sinks, packedEnd): re-quantize group g where its planned width differs from its current one. */
-  private changeWidths(l: number, layer: QaqLayer, part: KvPart, g: number, packedEnd: number, planned: Uint8Array, counts: ApplyCounts): void {
+  /**
+   * Sequence (layer, part, g): packed tokens [sinks, packedEnd) whose planned width differs are re-quantized, tokens
+   * [packedEnd, quantizeEnd) of the fp16 tail quantized for the first time.
+   */
+  private applySequence(l: number, layer: QaqLayer, part: KvPart, g: number, packedEnd: number, quantizeEnd: number, planned: Uint8Array, counts: ApplyCounts): void {
     const packed = layer[part];
-    const gpt = layer.groupsPerToken;
-    const bits = packed.ledger.views().bits;
+    const G = this.groupLength;
+    const tokens: number[] = [];
     for (let t = this.sinks; t < packedEnd; t++) {
-      const m = t * gpt + g;
       const target = planned[t]!;
-      const current = bits[m]!;
-      if (target === current) continue;
-      if (this.backing !== null) {
-        this.backing.read(l, part, t, gpt > 1 ? g * this.groupLength : 0, this.groupLength, this.source);
-      } else if (target < current) {
-        readPackedGroup(packed, m, this.source, 0);
+      const current = packed.bitsOf(t, g);
+      if (target === current || (this.backing === null && target > current)) continue; // no full-precision copy: never rises
+      tokens.push(t);
+    }
+    const firstNew = tokens.length;
+    for (let t = Math.max(packedEnd, this.sinks); t < quantizeEnd; t++) tokens.push(t);
+    if (tokens.length === 0) return;
+    if (this.sources.length < tokens.length * G) this.sources = new Float32Array(Math.max(tokens.length * G, 2 * this.sources.length));
+    const writes: GroupWrite[] = [];
+    for (let k = 0; k < tokens.length; k++) {
+      const t = tokens[k]!;
+      const offset = k * G;
+      const target = planned[t]!;
+      if (k >= firstNew) {
+        layer.readResident(part, t, g, this.sources.subarray(offset, offset + G));
+        counts.quantized++;
       } else {
-        continue; // no full-precision copy: a width never rises
+        if (this.backing !== null) this.backing.read(l, part, t, layer.groupsPerToken > 1 ? g * G : 0, G, this.sources.subarray(offset, offset + G));
+        else packed.readGroup(t, g, this.sources, offset);
+        if (target > packed.bitsOf(t, g)) counts.raised++;
+        else counts.lowered++;
       }
-      packed.setGroup(m, this.source, 0, target);
-      if (target > current) counts.raised++;
-      else counts.lowered++;
+      writes.push({ index: t, bits: target, values: this.sources, offset });
     }
-  }
-
-  /** Tokens [packedEnd, quantizeEnd) of the fp16 tail: group g's first quantization at its planned width. */
-  private quantizeResident(layer: QaqLayer, part: KvPart, g: number, packedEnd: number, quantizeEnd: number, planned: Uint8Array, counts: ApplyCounts): void {
-    const packed = layer[part];
-    const gpt = layer.groupsPerToken;
-    for (let t = Math.max(packedEnd, this.sinks); t < quantizeEnd; t++) {
-      layer.readResident(part, t, g, this.source);
-      packed.setGroup(t * gpt + g, this.source, 0, planned[t]!);
-      counts.quantized++;
-    }
+    packed.setGroups(g, writes);
   }
 }

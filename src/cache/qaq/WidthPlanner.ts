@@ -11,23 +11,20 @@
  * window (whose observations are maxima over all the layer's heads), with ‖Q‖² the largest head quantile (the bound
  * then holds for every head reading the shared group).
  *
- * Budget quantities (LEDGER_BYTES_PER_GROUP per ledger entry, slots at their arena size):
- *   bytes: every ledger entry + every slot + the fp16 rows of sinks and of the tail: what the cache holds in use;
- *          allocation slack (capacity of doubling arrays, free slots in slabs) and the policy's own state are
- *          reported by nbytes() but not budgeted;
- *   ratio: the groups packed after this step (slots + ledger entries) against the same tokens in fp16.
+ * Budget quantity: nbytes().hot after this step, exactly. Requantization changes only the packed slots (codes and
+ * outliers) and the fp16 tail (fitted to the tokens it keeps); everything else the hot cache holds (slot metadata, a
+ * function of the token count; sink rows; window, ranges and query-norm state) is the same before and after, so
+ *   hot(λ) = fixed + Σ slotBytes(planned width) over the packed groups + fp16 bytes of the tokens left in the tail,
+ * with fixed = hot now − (slots + tail now), measured by the caller. ratio=R compares hot with the same tokens in
+ * fp16 (2 bytes per value of K and V): limit = fp16 bytes / R.
  */
 import type { CacheShape } from "../KVCache.js";
-import { SlabArena } from "../SlabArena.js";
 import type { PackedGroupStore } from "../PackedGroupStore.js";
 import { allocateBits, type BitPolicy, type TokenBits, type Tolerances } from "./bitAllocator.js";
 import type { AttentionWindow } from "./AttentionWindow.js";
 import type { MemoryBudget } from "./budget.js";
 import type { QaqLayer } from "./QaqLayer.js";
 import type { QueryNormQuantile } from "./QueryNormQuantile.js";
-
-/** TokenLedger entry per group: slot u32 + bits u8 + scale u16 + zero u16. */
-export const LEDGER_BYTES_PER_GROUP = 9;
 
 interface LayerSpan {
   tokens: number;
@@ -39,7 +36,7 @@ interface LayerSpan {
 
 export class WidthPlanner {
   private readonly spans: LayerSpan[] = [];
-  /** [9] arena bytes of a slot at width b (keys and values share one slot format) */
+  /** [9] bytes of a slot at width b (keys and values share one slot format) */
   private readonly slotBytes: number[];
   private layers: readonly QaqLayer[] = [];
   private window: AttentionWindow | null = null;
@@ -54,7 +51,7 @@ export class WidthPlanner {
     private readonly widthsMayRise: boolean,
     store: PackedGroupStore,
   ) {
-    this.slotBytes = Array.from({ length: 9 }, (_, b) => SlabArena.slotSize(store.slotBytes(b)));
+    this.slotBytes = Array.from({ length: 9 }, (_, b) => store.slotBytes(b));
     for (let l = 0; l < shape.nLayers; l++) this.spans.push({ tokens: 0, packedEnd: 0, quantizeEnd: 0, queryNormSq: [] });
   }
 
@@ -99,44 +96,41 @@ export class WidthPlanner {
     const tolerances: Tolerances = { key: scale * this.baseTolerances.key, value: scale * this.baseTolerances.value };
     allocateBits(this.policy, tolerances, T, span.queryNormSq[g]!, this.evidence, this.widths);
     if (!this.widthsMayRise) {
-      const gpt = layer.groupsPerToken;
-      const keyBits = layer.keys.ledger.views().bits;
-      const valueBits = layer.values.ledger.views().bits;
       for (let t = this.policy.sinkTokens; t < span.packedEnd; t++) {
-        this.widths.key[t] = Math.min(this.widths.key[t]!, keyBits[t * gpt + g]!);
-        this.widths.value[t] = Math.min(this.widths.value[t]!, valueBits[t * gpt + g]!);
+        this.widths.key[t] = Math.min(this.widths.key[t]!, layer.keys.bitsOf(t, g));
+        this.widths.value[t] = Math.min(this.widths.value[t]!, layer.values.bitsOf(t, g));
       }
     }
     return this.widths;
   }
 
-  /** Bytes the allocation at λ takes, in the budget's quantity (file comment). */
-  budgetBytes(scale: number, budget: MemoryBudget): number {
-    let bytes = 0;
+  /**
+   * nbytes().hot after this step if it plans at λ (file comment); fixedBytes: the hot bytes that requantization does
+   * not change, measured now.
+   */
+  budgetBytes(scale: number, fixedBytes: number): number {
+    let bytes = fixedBytes;
     for (let l = 0; l < this.layers.length; l++) {
       const span = this.spans[l]!;
-      const gpt = this.layers[l]!.groupsPerToken;
       const sinks = Math.min(this.policy.sinkTokens, span.tokens);
-      for (let g = 0; g < gpt; g++) {
+      for (let g = 0; g < this.layers[l]!.groupsPerToken; g++) {
         const widths = this.allocateGroup(l, g, scale);
         for (let t = sinks; t < span.quantizeEnd; t++) bytes += this.slotBytes[widths.key[t]!]! + this.slotBytes[widths.value[t]!]!;
       }
-      const packedGroups = 2 * gpt * Math.max(0, span.quantizeEnd - sinks);
-      if (budget.kind === "ratio") bytes += packedGroups * LEDGER_BYTES_PER_GROUP;
-      else bytes += 2 * gpt * span.tokens * LEDGER_BYTES_PER_GROUP + this.fp16Bytes(sinks + span.tokens - span.quantizeEnd);
+      bytes += this.fp16Bytes(span.tokens - Math.max(span.quantizeEnd, sinks));
     }
     return bytes;
   }
 
-  /** The budget's limit in the same quantity: the bytes given, or the packed tokens' fp16 size over the ratio. */
+  /** The budget's limit in the same quantity: the bytes given, or every stored token's fp16 size over the ratio. */
   budgetLimit(budget: MemoryBudget): number {
     if (budget.kind === "bytes") return budget.bytes;
-    let packedTokens = 0;
-    for (const span of this.spans.slice(0, this.layers.length)) packedTokens += Math.max(0, span.quantizeEnd - Math.min(this.policy.sinkTokens, span.tokens));
-    return this.fp16Bytes(packedTokens) / budget.ratio;
+    let tokens = 0;
+    for (const span of this.spans.slice(0, this.layers.length)) tokens += span.tokens;
+    return this.fp16Bytes(tokens) / budget.ratio;
   }
 
-  /** Bytes of the scratch arrays (policy working state, reported as metadata). */
+  /** Bytes of the scratch arrays: working memory of one planning step (like the attention scratch, not cache contents). */
   get byteLength(): number {
     const arrays = [...Object.values(this.evidence), this.widths.key, this.widths.value];
     return arrays.reduce((sum, a) => sum + a.byteLength, 0);

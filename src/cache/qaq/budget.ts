@@ -6,18 +6,22 @@
  * when streaming), then halve the log-interval until its ends are within a factor FIT_PRECISION.
  *
  * λ = Infinity is the cheapest allocation (every bound infinite: b_min everywhere except young and sink tokens);
- * when even that does not fit, the budget cannot be met and MemoryLimitError says how many bytes are needed.
+ * when even that does not fit (a ratio at the first tokens, where the young fp16 tail weighs most), the cheapest is
+ * taken and the fit says so (met = false). A budget that cannot be met at the full context is refused when the cache
+ * is created (QaqCache, with the smallest feasible budget).
  * λ = 0 is the dearest (b_max everywhere a range is non-zero); when it fits, λ = 0 is the answer.
  */
-import { ConfigError, MemoryLimitError } from "../../util/errors.js";
+import { ConfigError } from "../../util/errors.js";
 
 /** The user's budget: absolute bytes, or a compression ratio against fp16 (budget = fp16 bytes / ratio). */
 export type MemoryBudget = { readonly kind: "bytes"; readonly bytes: number } | { readonly kind: "ratio"; readonly ratio: number };
 
-/** The chosen tolerance scale and the bytes its allocation takes (≤ the budget). */
+/** The chosen tolerance scale and the bytes its allocation takes (≤ the budget when met). */
 export interface BudgetFit {
   readonly scale: number;
   readonly bytes: number;
+  /** false when even the cheapest allocation exceeds the limit (then scale = Infinity, bytes = the cheapest) */
+  readonly met: boolean;
 }
 
 const BRACKET_FACTOR = 16;
@@ -47,14 +51,9 @@ export function fitToleranceScale(limitBytes: number, bytesFor: (scale: number) 
   if (!(limitBytes >= 0)) throw new ConfigError("budget bytes", "a number ≥ 0", limitBytes);
   if (!(startScale > 0 && startScale < Infinity)) throw new ConfigError("startScale", "a finite number > 0", startScale);
   const cheapest = bytesFor(Infinity);
-  if (cheapest > limitBytes) {
-    throw new MemoryLimitError(
-      `KV cache budget of ${Math.floor(limitBytes)} bytes cannot be met: even at the minimum bit width the cache ` +
-        `needs ${cheapest} bytes`,
-    );
-  }
+  if (cheapest > limitBytes) return { scale: Infinity, bytes: cheapest, met: false };
   const dearest = bytesFor(0);
-  if (dearest <= limitBytes) return { scale: 0, bytes: dearest };
+  if (dearest <= limitBytes) return { scale: 0, bytes: dearest, met: true };
 
   // bracket: `low` does not fit, `high` fits
   let low = startScale;
@@ -63,7 +62,7 @@ export function fitToleranceScale(limitBytes: number, bytesFor: (scale: number) 
   if (highBytes <= limitBytes) {
     do {
       low /= BRACKET_FACTOR;
-      if (low < SMALLEST_SCALE) return { scale: high, bytes: highBytes };
+      if (low < SMALLEST_SCALE) return { scale: high, bytes: highBytes, met: true };
       const bytes = bytesFor(low);
       if (bytes > limitBytes) break;
       high = low;
@@ -73,7 +72,7 @@ export function fitToleranceScale(limitBytes: number, bytesFor: (scale: number) 
     do {
       low = high;
       high *= BRACKET_FACTOR;
-      if (high > LARGEST_SCALE) return { scale: Infinity, bytes: cheapest };
+      if (high > LARGEST_SCALE) return { scale: Infinity, bytes: cheapest, met: true };
       highBytes = bytesFor(high);
     } while (highBytes > limitBytes);
   }
@@ -88,5 +87,5 @@ export function fitToleranceScale(limitBytes: number, bytesFor: (scale: number) 
       low = middle;
     }
   }
-  return { scale: high, bytes: highBytes };
+  return { scale: high, bytes: highBytes, met: true };
 }

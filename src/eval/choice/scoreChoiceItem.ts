@@ -1,9 +1,9 @@
 /**
  * Scores every choice of one multiple-choice item on one cache. The context is prefilled once; the first token of
  * every choice is predicted by the prefill's last logits, the rest by feeding the choice's tokens but its last on
- * top of the context; then the cache is truncated back to the context for the next choice. A cache that cannot
- * roll back exactly (eviction, streaming QAQ) gets the context prefilled again for every choice instead, so no
- * choice sees what an earlier one left behind.
+ * top of the context; then the cache is truncated back to the context for the next choice. A cache whose rollback
+ * is not exact (KVCache.rollback: eviction, streaming QAQ) gets the context prefilled again for every choice
+ * instead, so no choice sees what an earlier one left behind.
  */
 import type { Engine } from "../../engine/Engine.js";
 import type { CacheMeter } from "../cacheMeter.js";
@@ -31,9 +31,11 @@ export function scoreChoiceItem(
     // overwrites the view
     return Float32Array.from(session.prefill(item.context));
   };
+  // asked once: whether a cache can roll back is fixed when it is created
+  const rollback = cache.rollback;
   let contextLogits = prefill();
   return item.continuations.map((tokens, choice) => {
-    if (choice > 0 && !evalCache.exactRollback) contextLogits = prefill();
+    if (choice > 0 && rollback.kind !== "exact") contextLogits = prefill();
     const logliks = new Float64Array(tokens.length);
     onPosition(contextLogits);
     logliks[0] = -negLogSoftmax(contextLogits, tokens[0]!);
@@ -46,7 +48,7 @@ export function scoreChoiceItem(
       });
     }
     meter?.sample(cache);
-    if (evalCache.exactRollback) session.rollBack(contextLength);
+    if (rollback.kind === "exact") session.rollBack(contextLength);
     return logliks;
   });
 }

@@ -1,22 +1,21 @@
 /**
- * The two ways a cache is used (EVAL-PROTOCOL.md):
+ * The two evaluation protocols (EVAL-PROTOCOL.md) are the two ways a cache is used (cache/cacheUsage.ts):
  *   prompt  the paper's prompt compression: the context is prefilled in full precision and quantized once when the
- *           prefill ends; scoring or generation continues on top. QAQ uses its own mode=prompt (it quantizes with the
- *           attention seen during the prefill); every other cache is wrapped in PromptCompressionCache.
- *   stream  how a server runs: every token goes into the cache as it is produced (QAQ: mode=stream, re-quantizing
- *           at every step).
+ *           prefill ends; scoring or generation continues on top;
+ *   stream  how a server runs: every token goes into the cache as it is produced.
+ * What a config does under each is the cache layer's business (planUsage); what a cache can do afterwards (roll back
+ * exactly or not) the cache itself states (KVCache.rollback). Nothing here knows a cache kind.
  * The engine ends every forward call (however it is blocked) with one endForward, so "the prompt" is whatever the
  * first forward call on a fresh cache appended: the scoring loops prefill a whole context in one call.
  */
-import { PromptCompressionCache } from "../../cache/PromptCompressionCache.js";
-import type { KVCache } from "../../cache/KVCache.js";
+import type { ReportingCache } from "../../cache/CacheReportView.js";
+import { checkUsageAllowed, createCacheForUsage, pinnedUsage, planUsage, type CacheUsage } from "../../cache/cacheUsage.js";
 import type { KVCacheConfig } from "../../cache/spec.js";
-import { rollsBackExactly } from "../../cache/rollback.js";
 import type { Engine } from "../../engine/Engine.js";
 import { Session } from "../../engine/Session.js";
-import { ConfigError, UsageError } from "../../util/errors.js";
+import { UsageError } from "../../util/errors.js";
 
-export type EvalProtocol = "prompt" | "stream";
+export type EvalProtocol = CacheUsage;
 export const PROTOCOLS: readonly EvalProtocol[] = ["prompt", "stream"];
 
 export function parseProtocol(text: string): EvalProtocol {
@@ -29,59 +28,34 @@ export function parseProtocolList(text: string): EvalProtocol[] {
   return [...new Set(text.split(",").map((p) => p.trim()).filter((p) => p !== ""))].map(parseProtocol);
 }
 
-/**
- * The protocol a spec text pins, if any: a `qaq:` spec that names mode= runs only under that protocol. (The parsed
- * config cannot tell a default mode from a written one, so the text is read.)
- */
+/** The protocol a spec text pins, if any (a spec whose mode= names one). */
 export function pinnedProtocol(specText: string): EvalProtocol | undefined {
-  const match = /^\s*qaq\s*:(?:.*,)?\s*mode\s*=\s*(prompt|stream)\s*(?:,|$)/.exec(specText);
-  return match ? (match[1] as EvalProtocol) : undefined;
+  return pinnedUsage(specText);
 }
 
-/** The config a protocol runs: QAQ's own mode follows the protocol; every other config is unchanged. */
+/** The config a protocol runs (the cache layer's plan). */
 export function configForProtocol(config: KVCacheConfig, protocol: EvalProtocol): KVCacheConfig {
-  if (config.kind !== "qaq") return config;
-  if (protocol === "prompt") return { ...config, mode: "prompt", backing: "none" };
-  // a prompt-mode spec has no backing tier; streaming gets the default one (memory)
-  return { ...config, mode: "stream", backing: config.mode === "prompt" ? "memory" : config.backing };
-}
-
-/** A cache set up for one protocol, with what the scoring loops need to know about it. */
-export interface EvalCache {
-  readonly cache: KVCache;
-  /** the session the scoring loops feed tokens through (on `cache`) */
-  readonly session: Session;
-  /**
-   * whether truncate(n) brings the cache back exactly to its state after n positions: false for eviction (evicted
-   * tokens are gone) and for streaming QAQ (widths re-planned with the attention of the rolled-back tokens); such
-   * caches prefill the context again for every choice.
-   */
-  readonly exactRollback: boolean;
-  dispose(): void;
-}
-
-export function createEvalCache(engine: Engine, config: KVCacheConfig, protocol: EvalProtocol): EvalCache {
-  const run = configForProtocol(config, protocol);
-  const base = engine.createCache(run);
-  const cache = protocol === "prompt" && run.kind !== "qaq" ? new PromptCompressionCache(engine.compute, cacheShapeOf(engine), base) : base;
-  const exactRollback = rollsBackExactly(run);
-  return {
-    cache,
-    session: new Session(engine, cache, { exactRollback }),
-    exactRollback,
-    dispose: () => cache.dispose(),
-  };
-}
-
-function cacheShapeOf(engine: Engine) {
-  const { nLayers, nKvHeads, headDim, seqLen } = engine.config;
-  return { nLayers, nKvHeads, headDim, maxTokens: seqLen };
+  return planUsage(config, protocol).config;
 }
 
 /** A spec pinned to one protocol must not be asked to run under the other. */
 export function checkProtocolAllowed(specText: string, protocol: EvalProtocol): void {
-  const pinned = pinnedProtocol(specText);
-  if (pinned !== undefined && pinned !== protocol) {
-    throw new ConfigError("protocol", `"${pinned}" for the spec "${specText}" (its mode= pins the protocol)`, protocol);
-  }
+  checkUsageAllowed(specText, protocol);
+}
+
+/**
+ * A cache set up for one protocol and the session the scoring loops feed it through. They ask `cache.rollback`
+ * whether truncating back to the context is exact; a cache that says "none" gets the context prefilled again for
+ * every choice.
+ */
+export interface EvalCache {
+  readonly cache: ReportingCache;
+  readonly session: Session;
+  dispose(): void;
+}
+
+export function createEvalCache(engine: Engine, config: KVCacheConfig, protocol: EvalProtocol): EvalCache {
+  const { nLayers, nKvHeads, headDim, seqLen } = engine.config;
+  const cache = createCacheForUsage(engine.compute, { nLayers, nKvHeads, headDim, maxTokens: seqLen }, config, protocol);
+  return { cache, session: new Session(engine, cache), dispose: () => cache.dispose() };
 }

@@ -69,9 +69,9 @@ export function paretoFigures(lines: readonly ResultLine[]): Figure[] {
     for (const view of viewsOf(group.lines)) {
       const methods = new Map<string, (XY & { spec: string })[]>();
       for (const line of group.lines) {
-        const { method } = methodOf(line.spec);
+        const { method, setting } = methodOf(line.spec);
         if (!methods.has(method)) methods.set(method, []);
-        methods.get(method)!.push({ x: line.cache.ratioVsFp16, y: view.value(line), spec: line.spec });
+        methods.get(method)!.push({ x: line.cache.ratioVsFp16, y: view.value(line), spec: line.spec, label: setting });
       }
       const series: ChartSeries[] = [...methods].map(([name, points]) => ({ name, points, line: paretoFront(points, view.better) }));
       const name = `pareto-${group.task}-${group.protocol}-${view.id}`;
@@ -82,7 +82,7 @@ export function paretoFigures(lines: readonly ResultLine[]): Figure[] {
         caption: `${group.task}, ${group.protocol} protocol: ${view.label} vs measured compression (lines: each method's Pareto front)`,
         svg: renderChart({
           title: `${group.task} (${group.protocol}): ${view.label}`,
-          xLabel: "compression vs fp16, measured bytes",
+          xLabel: "compression vs fp16 (fp16 bytes / measured hot bytes, same tokens)",
           yLabel: `${view.label} (${view.better} is better)`,
           xLog: true,
           yLog: view.logScale,

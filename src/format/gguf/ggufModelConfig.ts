@@ -10,7 +10,7 @@ import { FileFormatError, UnsupportedError } from "../../util/errors.js";
 import { TENSOR_NAMES, type TensorView } from "../tensor.js";
 import { dequantizeTensorRow } from "./ggmlTypes.js";
 import { metadataInteger, metadataNumber, metadataString, type GgufMetadata } from "./ggufMetadata.js";
-import type { GgufVocabulary } from "./llamaFromGguf.js";
+import type { GgufVocabulary } from "./ggufVocabulary.js";
 
 /** general.architecture, or a FileFormatError when it is missing. */
 export function ggufArchitectureName(metadata: GgufMetadata, file: string): string {

@@ -24,15 +24,20 @@ import { PK_INT_DOT_MAX_DIM, pkParkQueries, pkParkSlots } from "./lib/packedQuer
 import { pkScoreRunInt } from "./lib/packedScoreRuns";
 import { pkScoreRunFloat } from "./lib/packedScoreFloatRuns";
 import {
-  PK_MAX_BITS, pkBitsOf, pkGroupIndex, pkOutlierPositions, pkReconstruct, pkScaleOf, pkSlotOf, pkZeroOf,
+  PK_MAX_BITS, pkBeginSequence, pkBitsOf, pkGroupIndex, pkOutlierPosition, pkOutlierValues, pkReconstruct, pkScaleOf, pkSlotOf,
+  pkZeroOf,
 } from "./lib/packedGroups";
 import { pkMixBias, pkMixCoded } from "./lib/packedMixTokens";
 import { mixScratchBytes, pcAcc } from "./lib/probabilityCodes";
 
 export function attn_scores_packed(
-  begin: i32, end: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, slot: usize, bits: usize, scale: usize,
-  zero: usize, metaStride: i32, metaIndex: i32, elemOffset: i32, groupLen: i32, nOut: i32,
+  begin: i32, end: i32, q: usize, out: usize, nq: i32, D: i32, T: i32, blocks: usize, bits: usize, scale: usize,
+  zero: usize, elemOffset: i32, groupLen: i32, nOut: i32,
 ): void {
+  pkBeginSequence(blocks, bits, groupLen, nOut);
+  const slot = blocks;
+  const metaStride = 1;
+  const metaIndex = 0;
   const vectorOk = ((D | elemOffset) & 7) == 0;
   const parkSlots = pkParkSlots(D);
   let t = begin;
@@ -64,10 +69,14 @@ export function mix_scratch_bytes(nq: i32, D: i32): i32 {
 }
 
 export function attn_mix_packed(
-  begin: i32, end: i32, p: usize, scratch: usize, out: usize, nq: i32, D: i32, T: i32, slot: usize, bits: usize,
-  scale: usize, zero: usize, metaStride: i32, metaIndex: i32, elemOffset: i32, groupLen: i32, nOut: i32,
+  begin: i32, end: i32, p: usize, scratch: usize, out: usize, nq: i32, D: i32, T: i32, blocks: usize, bits: usize,
+  scale: usize, zero: usize, elemOffset: i32, groupLen: i32, nOut: i32,
 ): void {
   if (begin >= end) return;
+  pkBeginSequence(blocks, bits, groupLen, nOut);
+  const slot = blocks;
+  const metaStride = 1;
+  const metaIndex = 0;
   if (((begin | end | elemOffset) & 7) == 0) {
     pkMixBias(begin, end, p, out, nq, D, T, bits, scale, zero, metaStride, metaIndex);
     const acc = pcAcc(scratch, nq, D);
@@ -131,14 +140,14 @@ export function attn_mix_packed(
 ): void {
   const m = pkGroupIndex(t, metaStride, metaIndex);
   const width = pkBitsOf(bits, m);
-  if (width > PK_MAX_BITS) return; // already NaN
+  if (width > PK_MAX_BITS) return; // empty (no outliers), or impossible (already NaN)
   const step = pkScaleOf(scale, m, width);
   const origin = pkZeroOf(zero, m);
   const codes = pkSlotOf(slot, m);
-  const positions = pkOutlierPositions(codes, groupLen, width);
-  const values = positions + (<usize>nOut << 1);
+  const values = pkOutlierValues(codes, groupLen, width);
+  const positions = values + (<usize>nOut << 1);
   for (let o = 0; o < nOut; o++) {
-    const position = <i32>load<u16>(positions + (<usize>o << 1));
+    const position = pkOutlierPosition(positions, o, groupLen);
     const d = position - elemOffset;
     if (<u32>d >= <u32>D) continue;
     const coded = pkReconstruct(pkReadCode(codes, <u32>position, <u32>width), step, origin);
@@ -158,14 +167,14 @@ export function attn_mix_packed(
 ): void {
   const m = pkGroupIndex(t, metaStride, metaIndex);
   const width = pkBitsOf(bits, m);
-  if (width > PK_MAX_BITS) return;
+  if (width > PK_MAX_BITS) return; // empty or impossible: no outliers
   const step = pkScaleOf(scale, m, width);
   const origin = pkZeroOf(zero, m);
   const codes = pkSlotOf(slot, m);
-  const positions = pkOutlierPositions(codes, groupLen, width);
-  const values = positions + (<usize>nOut << 1);
+  const values = pkOutlierValues(codes, groupLen, width);
+  const positions = values + (<usize>nOut << 1);
   for (let o = 0; o < nOut; o++) {
-    const position = <i32>load<u16>(positions + (<usize>o << 1));
+    const position = pkOutlierPosition(positions, o, groupLen);
     const d = position - elemOffset;
     if (d < begin || d >= end) continue;
     const coded = pkReconstruct(pkReadCode(codes, <u32>position, <u32>width), step, origin);

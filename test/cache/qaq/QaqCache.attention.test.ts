@@ -5,9 +5,8 @@ import { parseQaqParams } from "../../../src/cache/qaq/qaqSpec.js";
 import { Compute } from "../../../src/kernels/Compute.js";
 import type { CacheShape } from "../../../src/cache/KVCache.js";
 import type { QaqLayer } from "../../../src/cache/qaq/QaqLayer.js";
-import { unpackCodes } from "../../../src/quant/bitpack.js";
+import { packedHeadValuesRef } from "../../../src/kernels/reference/packedAttentionRef.js";
 import { f16ToF32 } from "../../../src/quant/fp16.js";
-import { reconstructCode } from "../../../src/quant/uniform.js";
 import { Rng } from "../../../src/util/rng.js";
 import { CacheDriver, spikyAttention } from "./qaqTestSupport.js";
 
@@ -28,23 +27,8 @@ function oracleRow(layer: QaqLayer, part: "keys" | "values", reference: number[]
     for (let d = 0; d < D; d++) row[d] = reference[t * kvDim + h * D + d]!;
     return row;
   }
-  const packed = layer[part];
-  const G = packed.store.groupLength;
-  const perHead = layer.groupsPerToken > 1;
-  const m = perHead ? t * layer.groupsPerToken + h : t;
-  const views = packed.ledger.views();
-  const bits = views.bits[m]!;
-  const buffer = compute.heap.memory.buffer;
-  const codes = new Uint8Array(G);
-  unpackCodes(new Uint8Array(buffer), views.slot[m]!, G, bits, codes);
-  const group = Float64Array.from(codes, (c) => reconstructCode(c, f16ToF32(views.scale[m]!), f16ToF32(views.zero[m]!)));
-  const nOut = packed.store.nOut;
-  const outlierBase = views.slot[m]! + packed.store.outlierOffset(bits);
-  const positions = new Uint16Array(buffer, outlierBase, nOut);
-  const values = new Uint16Array(buffer, outlierBase + 2 * nOut, nOut);
-  for (let j = 0; j < nOut; j++) group[positions[j]!] = f16ToF32(values[j]!);
-  const first = perHead ? 0 : h * D;
-  for (let d = 0; d < D; d++) row[d] = group[first + d]!;
+  // the kernels' reference reads the packed bytes literally (block pointer + widths before it, slot layout)
+  packedHeadValuesRef(new Uint8Array(compute.heap.memory.buffer), layer[part].layout(h), D, t, row);
   return row;
 }
 
@@ -55,8 +39,7 @@ function oracleRow(layer: QaqLayer, part: "keys" | "values", reference: number[]
  */
 function valueReach(layer: QaqLayer, t: number, h: number): number {
   if (t < layer.sinkCount || t >= layer.firstResident) return 0;
-  const m = layer.groupsPerToken > 1 ? t * layer.groupsPerToken + h : t;
-  return 255 * Math.abs(f16ToF32(layer.values.ledger.views().scale[m]!));
+  return 255 * Math.abs(f16ToF32(layer.values.scaleBitsOf(t, layer.groupsPerToken > 1 ? h : 0)));
 }
 
 for (const spec of ["group=head,sinks=2,outliers=0.05", "group=layer,sinks=0,outliers=0.02,variant=code", "mode=prompt,sinks=1"]) {

@@ -2,96 +2,118 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { QaqCache } from "../../../src/cache/qaq/QaqCache.js";
 import { parseQaqParams } from "../../../src/cache/qaq/qaqSpec.js";
-import { SlabArena } from "../../../src/cache/SlabArena.js";
 import type { CacheShape } from "../../../src/cache/KVCache.js";
-import { ConfigError, MemoryLimitError } from "../../../src/util/errors.js";
+import { ConfigError } from "../../../src/util/errors.js";
+import { Rng } from "../../../src/util/rng.js";
 import { CacheDriver, policyOnlyCompute, spikyAttention } from "./qaqTestSupport.js";
+
+// Budgets are checked against nbytes().hot, the bytes the cache holds, never against the planner's own model of them.
 
 const SHAPE: CacheShape = { nLayers: 2, nKvHeads: 2, headDim: 16, maxTokens: 128 };
 const OPTIONS = {
   attention: spikyAttention([{ t: 3, from: 10, to: 30, value: 0.6 }]),
   queryScale: () => 1.5,
 };
+const FP16_PER_TOKEN = 2 * 2 * SHAPE.nLayers * SHAPE.nKvHeads * SHAPE.headDim;
 
-/**
- * The budgeted bytes recounted from the cache's state, independently of the planner: per ledger entry 9 bytes
- * (u32 slot, u8 bits, two f16), per packed group its slot at the arena's size for its width, per fp16 token (sinks,
- * unquantized tail) 2 bytes per value of K and V. `packedOnly` counts the packed groups alone (ratio mode) and
- * returns their fp16 size beside.
- */
-function recount(cache: QaqCache): { all: number; packed: number; packedFp16: number } {
-  const kvDim = SHAPE.nKvHeads * SHAPE.headDim;
-  let all = 0;
-  let packed = 0;
-  let packedFp16 = 0;
-  for (const layer of cache.layers) {
-    const gpt = layer.groupsPerToken;
-    all += 2 * 9 * gpt * layer.tokens + 2 * 2 * kvDim * (layer.sinkCount + layer.residentCount);
-    for (const part of ["keys", "values"] as const) {
-      const bits = layer[part].ledger.views().bits;
-      for (let m = layer.sinkCount * gpt; m < layer.firstResident * gpt; m++) {
-        const slot = SlabArena.slotSize(layer[part].store.slotBytes(bits[m]!));
-        all += slot;
-        packed += slot + 9;
-        packedFp16 += 2 * layer.groupLength;
-      }
-    }
+/** The smallest feasible budget the cache states when it refuses a budget (parsed from its ConfigError). */
+function smallestFeasible(spec: string, shape: CacheShape = SHAPE): number {
+  try {
+    new QaqCache(policyOnlyCompute(), shape, parseQaqParams([spec, "budget=1"].filter(Boolean).join(","))).dispose();
+  } catch (error) {
+    assert.ok(error instanceof ConfigError && error.field === "qaq.budget", String(error));
+    const match = /at least (\d+) bytes/.exec(error.message);
+    assert.ok(match, error.message);
+    return Number(match[1]);
   }
-  return { all, packed, packedFp16 };
+  assert.fail(`${spec}: budget=1 accepted`);
 }
 
-test("budget=bytes: every step lands within the budget, close to it once quantization is possible", () => {
-  for (const spec of ["budget=9000", "budget=7KB,group=layer", "budget=9000,backing=none,sinks=2"]) {
-    const compute = policyOnlyCompute();
-    const cache = new QaqCache(compute, SHAPE, parseQaqParams(spec));
-    const limit = cache.config.budget!.kind === "bytes" ? cache.config.budget!.bytes : 0;
-    const driver = new CacheDriver(cache, compute, SHAPE, 21);
-    driver.step(8, OPTIONS);
-    for (let i = 0; i < 30; i++) {
-      driver.step(1, OPTIONS);
-      const used = recount(cache).all;
-      const stats = cache.stats();
-      assert.ok(used <= limit, `${spec} step ${i}: ${used} > ${limit}`);
-      assert.equal(stats.budgetBytes, used, `${spec} step ${i}: planner and recount disagree`);
-      assert.equal(stats.budgetLimitBytes, limit);
+test("budget=bytes: hot bytes within the budget after every step once the first window is full; the planner's prediction is exact", () => {
+  for (const base of ["", "group=layer", "backing=none,sinks=2"]) {
+    const smallest = smallestFeasible(base);
+    for (const factor of [1, 1.15, 1.6]) {
+      const limit = Math.floor(smallest * factor);
+      const spec = `${base}${base ? "," : ""}budget=${limit}`;
+      const compute = policyOnlyCompute();
+      const cache = new QaqCache(compute, SHAPE, parseQaqParams(spec));
+      const driver = new CacheDriver(cache, compute, SHAPE, 21);
+      driver.step(8, OPTIONS);
+      for (let pos = 8; pos < SHAPE.maxTokens; pos++) {
+        driver.step(1, OPTIONS);
+        const hot = cache.nbytes().hot;
+        const stats = cache.stats();
+        assert.equal(stats.budgetBytes, hot, `${spec} at ${pos + 1} tokens: prediction vs nbytes`);
+        assert.ok(hot <= limit, `${spec} at ${pos + 1} tokens: ${hot} > ${limit}`);
+        assert.ok(stats.budgetMet);
+      }
+      cache.dispose();
     }
-    assert.ok(cache.stats().toleranceScale > 0, `${spec}: the budget binds`);
-    cache.dispose();
   }
 });
 
-test("budget: too small for b_min everywhere -> MemoryLimitError naming the bytes needed", () => {
-  const compute = policyOnlyCompute();
-  const cache = new QaqCache(compute, SHAPE, parseQaqParams("budget=1500"));
-  const driver = new CacheDriver(cache, compute, SHAPE, 22);
+test("budget: below the smallest feasible budget for the model and context -> ConfigError stating it; prompt mode refused", () => {
+  const smallest = smallestFeasible("");
   assert.throws(
-    () => driver.step(8, OPTIONS),
-    (error: unknown) => error instanceof MemoryLimitError && /cannot be met.*needs \d+ bytes/.test(error.message),
+    () => new QaqCache(policyOnlyCompute(), SHAPE, parseQaqParams(`budget=${smallest - 1}`)),
+    (error: unknown) => error instanceof ConfigError && error.message.includes(`at least ${smallest} bytes`) && error.message.includes("128 tokens"),
   );
-  cache.dispose();
+  assert.throws(
+    () => new QaqCache(policyOnlyCompute(), SHAPE, parseQaqParams("budget=1MB,mode=prompt")),
+    (error: unknown) => error instanceof ConfigError && /mode=stream/.test(error.message),
+  );
 });
 
-test("ratio=R: the packed groups stay within their fp16 size / R at every step", () => {
-  for (const ratio of [1.5, 2.2]) {
+test("ratio=R: hot bytes within the same tokens' fp16 bytes / R at every step where the cheapest allocation fits, and from some step on always", () => {
+  for (const ratio of [1.2, 1.4]) {
     const compute = policyOnlyCompute();
     const cache = new QaqCache(compute, SHAPE, parseQaqParams(`ratio=${ratio},outliers=0,group=layer,min=0`));
     const driver = new CacheDriver(cache, compute, SHAPE, 23);
     driver.step(8, OPTIONS);
-    for (let i = 0; i < 30; i++) {
+    let lastUnmet = 0;
+    for (let pos = 8; pos < SHAPE.maxTokens; pos++) {
       driver.step(1, OPTIONS);
-      const { packed, packedFp16 } = recount(cache);
-      assert.ok(packed <= packedFp16 / ratio, `ratio ${ratio} step ${i}: ${packed} > ${packedFp16} / ${ratio}`);
-      assert.ok(packed > packedFp16 / ratio / 1.5, `ratio ${ratio} step ${i}: budget left unused (${packed} of ${packedFp16 / ratio})`);
+      const hot = cache.nbytes().hot;
+      const limit = (FP16_PER_TOKEN * (pos + 1)) / ratio;
+      const stats = cache.stats();
+      assert.equal(stats.budgetBytes, hot);
+      assert.ok(Math.abs(stats.budgetLimitBytes - limit) < 1e-6);
+      if (stats.budgetMet) {
+        assert.ok(hot <= limit, `ratio ${ratio} at ${pos + 1} tokens: ${hot} > ${limit}`);
+        assert.ok(hot > limit / 1.5, `ratio ${ratio} at ${pos + 1} tokens: budget left unused (${hot} of ${limit})`);
+      } else lastUnmet = pos + 1;
     }
+    assert.ok(lastUnmet < SHAPE.maxTokens / 2, `ratio ${ratio}: unmet until ${lastUnmet} tokens`);
     cache.dispose();
   }
 });
 
-test("ratio beyond what b_min can reach is rejected when the cache is created", () => {
-  // head groups of 16 values with 1% outliers (1 per side): at min=1 a slot is 2 code bytes + 8 outlier bytes = 10
-  // (the arena stores slots at their exact size), plus 9 ledger bytes = 19 bytes vs 32 in fp16: at most 1.68x
+test("ratio beyond what b_min can reach at the full context is refused when the cache is created, with the largest feasible ratio", () => {
   assert.throws(
-    () => new QaqCache(policyOnlyCompute(), SHAPE, parseQaqParams("ratio=2")),
-    (error: unknown) => error instanceof ConfigError && error.field === "qaq.ratio" && error.message.includes("at most 1.68"),
+    () => new QaqCache(policyOnlyCompute(), SHAPE, parseQaqParams("ratio=4")),
+    (error: unknown) => error instanceof ConfigError && error.field === "qaq.ratio" && /at most \d+\.\d\d/.test(error.message),
   );
+});
+
+test("property: random budgets and lengths, hot bytes never exceed a budget the cache accepted", () => {
+  const rng = new Rng(77);
+  for (let trial = 0; trial < 6; trial++) {
+    const maxTokens = 40 + Math.floor(rng.next() * 90);
+    const shape: CacheShape = { ...SHAPE, maxTokens };
+    const group = rng.next() < 0.5 ? "head" : "layer";
+    const base = `group=${group}`;
+    const smallest = smallestFeasible(base, shape);
+    const limit = Math.floor(smallest * (1 + rng.next()));
+    const compute = policyOnlyCompute();
+    const cache = new QaqCache(compute, shape, parseQaqParams(`${base},budget=${limit}`));
+    const driver = new CacheDriver(cache, compute, shape, 100 + trial);
+    const prefill = 6 + Math.floor(rng.next() * 20);
+    driver.step(prefill, OPTIONS);
+    for (let pos = prefill; pos < maxTokens; pos++) {
+      driver.step(1, OPTIONS);
+      const hot = cache.nbytes().hot;
+      assert.ok(hot <= limit, `trial ${trial} (${base}, ${maxTokens} tokens, budget ${limit}) at ${pos + 1}: ${hot}`);
+    }
+    cache.dispose();
+  }
 });

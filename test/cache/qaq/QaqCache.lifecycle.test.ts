@@ -10,8 +10,12 @@ import { CacheDriver, policyOnlyCompute, spikyAttention } from "./qaqTestSupport
 const SHAPE: CacheShape = { nLayers: 2, nKvHeads: 2, headDim: 16, maxTokens: 96 };
 const OPTIONS = { attention: spikyAttention([{ t: 2, from: 0, to: 96, value: 0.5 }]), queryScale: () => 1 };
 
+/** Widths of every group of a part, token-major (t·groups + g); 15 = empty (held in fp16). */
 function widths(cache: QaqCache, layer: number, part: "keys" | "values"): number[] {
-  return [...cache.layers[layer]![part].ledger.views().bits];
+  const packed = cache.layers[layer]![part];
+  const out: number[] = [];
+  for (let t = 0; t < packed.tokens; t++) for (let g = 0; g < packed.groupsPerToken; g++) out.push(packed.bitsOf(t, g));
+  return out;
 }
 
 test("prompt mode: the first forward pass is quantized once (young prompt tokens at b_max), later tokens stay fp16", () => {
@@ -22,10 +26,9 @@ test("prompt mode: the first forward pass is quantized once (young prompt tokens
   for (const layer of cache.layers) {
     assert.equal(layer.firstResident, 12, "the whole prompt is packed");
     assert.equal(layer.residentCount, 0);
-    const bits = layer.keys.ledger.views().bits;
-    // tokens 8..11 were seen by fewer than 5 prompt rows: b_max; token 0 is a sink (empty entry)
-    for (let t = 8; t < 12; t++) for (let g = 0; g < 2; g++) assert.equal(bits[t * 2 + g], 7, `token ${t}`);
-    assert.equal(bits[0], 0);
+    // tokens 8..11 were seen by fewer than 5 prompt rows: b_max; token 0 is a sink (empty group)
+    for (let t = 8; t < 12; t++) for (let g = 0; g < 2; g++) assert.equal(layer.keys.bitsOf(t, g), 7, `token ${t}`);
+    assert.equal(layer.keys.bitsOf(0, 0), 15);
   }
   const frozen = [widths(cache, 0, "keys"), widths(cache, 0, "values")];
   for (let i = 0; i < 6; i++) driver.step(1, OPTIONS);

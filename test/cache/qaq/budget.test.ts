@@ -2,7 +2,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { allocateBits, FULL_PRECISION_BITS, type BitPolicy, type TokenEvidence } from "../../../src/cache/qaq/bitAllocator.js";
 import { budgetBytes, fitToleranceScale } from "../../../src/cache/qaq/budget.js";
-import { MemoryLimitError } from "../../../src/util/errors.js";
 import { Rng } from "../../../src/util/rng.js";
 import { randomEvidence } from "./randomEvidence.js";
 
@@ -45,15 +44,12 @@ test("budget: the fit lands within the budget and is within 1% of the tightest s
   }
 });
 
-test("budget: b_max everywhere fits -> scale 0; b_min everywhere does not -> MemoryLimitError with the minimum", () => {
+test("budget: b_max everywhere fits -> scale 0; b_min everywhere does not -> the cheapest, marked unmet", () => {
   const bytesFor = syntheticCache(52, 2, 50);
   const dearest = bytesFor(0);
-  assert.deepEqual(fitToleranceScale(dearest + 10, bytesFor, 1), { scale: 0, bytes: dearest });
+  assert.deepEqual(fitToleranceScale(dearest + 10, bytesFor, 1), { scale: 0, bytes: dearest, met: true });
   const cheapest = bytesFor(Infinity);
-  assert.throws(
-    () => fitToleranceScale(cheapest - 1, bytesFor, 1),
-    (error: unknown) => error instanceof MemoryLimitError && error.message.includes(`needs ${cheapest} bytes`),
-  );
+  assert.deepEqual(fitToleranceScale(cheapest - 1, bytesFor, 1), { scale: Infinity, bytes: cheapest, met: false });
   assert.deepEqual(fitToleranceScale(cheapest, bytesFor, 1).bytes <= cheapest, true);
 });
 

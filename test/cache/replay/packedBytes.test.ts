@@ -1,0 +1,96 @@
+/**
+ * Exact memory figures of the packed caches on student64's real K/V (head size 64), past the model's 512-token
+ * context (student64Replay.ts: 4096 recorded tokens replayed into caches created with maxTokens 4096):
+ *   - uniform at b bits without outliers: at most b + 0.6 bits per value, b = 1..8;
+ *   - QAQ at its defaults: nbytes().hot within 2% of what its live tokens need, counted here from the layout's
+ *     definition (docs/ARCHITECTURE.md, byte table) and the cache's width map, after a 2048-token prefill and after
+ *     2048 decode steps during which widths change.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { Compute } from "../../../src/kernels/Compute.js";
+import { QaqCache } from "../../../src/cache/qaq/QaqCache.js";
+import { SKIP_SHARED } from "../../support/paths.js";
+import { recordStudent64, replay, replayCache, type RecordedRun } from "./student64Replay.js";
+
+const TOKENS = 4096;
+let compute: Compute;
+let run: RecordedRun;
+
+before(async () => {
+  if (SKIP_SHARED) return;
+  run = await recordStudent64(TOKENS);
+  compute = await Compute.create(1);
+});
+after(() => compute?.dispose());
+
+/** K and V values of `tokens` tokens over all layers. */
+function valuesOf(tokens: number): number {
+  return tokens * run.nLayers * 2 * run.nKvHeads * run.headDim;
+}
+
+test("uniform at b bits, no outliers, 4096 tokens of head size 64: at most b + 0.6 bits per value", { skip: SKIP_SHARED }, () => {
+  for (let b = 1; b <= 8; b++) {
+    const cache = replayCache(compute, run, `uniform:bits=${b}`, TOKENS);
+    try {
+      for (let first = 0; first < TOKENS; first += 512) {
+        for (let l = 0; l < run.nLayers; l++) {
+          const kvDim = run.nKvHeads * run.headDim;
+          cache.append(l, first, 512, run.keys[l]!.subarray(first * kvDim, (first + 512) * kvDim), run.values[l]!.subarray(first * kvDim, (first + 512) * kvDim));
+        }
+        cache.endForward(first, 512);
+      }
+      const bits = (8 * cache.nbytes().hot) / valuesOf(TOKENS);
+      // per group of 64 values: 8b code bits + 4 width bits + 32 bits of f16 scale and zero, plus one u32 per 256
+      // groups: b + 0.5664 bits per value
+      assert.ok(bits <= b + 0.6, `uniform:bits=${b}: ${bits} bits per value`);
+      assert.ok(Math.abs(bits - (b + 36 / 64 + 32 / 256 / 64)) < 1e-9, `uniform:bits=${b}: ${bits} bits per value, not the layout's`);
+    } finally {
+      cache.dispose();
+    }
+  }
+});
+
+/**
+ * What the live tokens of a QAQ cache need, from its width map: a packed group of width b needs its codes
+ * ceil(G·b/8), its outliers (nOut × (f16 value + u8 position)) and 4.5 bytes (4-bit width, f16 scale, f16 zero);
+ * a token held in fp16 (sink or young tail) 2 bytes per value; every (token, window unit) its window state (n ring
+ * bytes, a running max, an observation count); every group its range (f16); plus the query-norm histograms as held.
+ */
+function needed(cache: QaqCache): number {
+  const G = cache.keyStore.groupLength;
+  const nOut = cache.keyStore.nOut;
+  let bytes = 0;
+  for (const layer of cache.widthMap()) {
+    for (const groups of [layer.keys, layer.values]) {
+      for (const widths of groups) {
+        for (const b of widths) bytes += (b === 16 ? 2 * G : Math.ceil((G * b) / 8) + 3 * nOut + 4.5) + 2;
+      }
+    }
+  }
+  const units = cache.config.group === "head" ? run.nLayers * run.nKvHeads : run.nLayers;
+  bytes += units * cache.storedTokens(0) * (cache.config.window + 2);
+  return bytes + (cache as unknown as { norms: { byteLength: number } }).norms.byteLength;
+}
+
+test("QAQ defaults on student64: hot bytes within 2% of what the live tokens need, after a 2048-token prefill and 2048 decode steps", { skip: SKIP_SHARED }, () => {
+  const cache = replayCache(compute, run, "qaq", TOKENS) as QaqCache;
+  try {
+    replay(compute, run, cache, 0, 2048);
+    const check = (when: string) => {
+      const hot = cache.nbytes().hot;
+      const need = needed(cache);
+      assert.ok(hot >= need && hot <= 1.02 * need, `${when}: hot ${hot} vs needed ${need} (${((hot / need - 1) * 100).toFixed(2)}%)`);
+      return { hot, need };
+    };
+    const afterPrefill = check("after the 2048-token prefill");
+    const before = cache.stats();
+    for (let pos = 2048; pos < TOKENS; pos++) replay(compute, run, cache, pos, pos + 1);
+    const stats = cache.stats();
+    assert.ok(stats.requantized - before.requantized > 100, `widths changed during decode: ${stats.requantized - before.requantized} re-quantizations`);
+    const afterDecode = check("after 2048 decode steps");
+    process.stdout.write(`# QAQ student64 bytes: ${JSON.stringify({ afterPrefill, afterDecode, requantized: stats.requantized })}\n`);
+  } finally {
+    cache.dispose();
+  }
+});
