@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { Engine } from "../../src/engine/Engine.js";
-import type { KVCache } from "../../src/cache/KVCache.js";
+import type { ReportingCache } from "../../src/cache/CacheReportView.js";
 import { generate, type GenerationStats } from "../../src/generate/generate.js";
 import type { SamplerConfig } from "../../src/generate/sampler.js";
 import { tokenizerFromLlama2cFile } from "../../src/tokenizer/loadTokenizer.js";
@@ -38,7 +38,7 @@ function scriptedEngine(script: readonly number[], seqLen: number): Scripted {
   return { engine, calls };
 }
 
-async function collect(engine: Engine, prompt: number[], maxTokens: number, sampler: SamplerConfig = { kind: "greedy" }, cache = { nextPos: 0 } as KVCache) {
+async function collect(engine: Engine, prompt: number[], maxTokens: number, sampler: SamplerConfig = { kind: "greedy" }, cache = { nextPos: 0 } as ReportingCache) {
   const stats: { value?: GenerationStats } = {};
   const ids: number[] = [];
   let text = "";

@@ -40,7 +40,7 @@ export async function runCase(fuzzCase: FuzzCase, corpusDir: string): Promise<Ca
       stage.name = "tokenizer";
       const tokenizer = tokenizerFromLlama2cBytes(bytes, name);
       checkTokenizerMatchesModel(tokenizer, TOKENIZER_VOCAB, name);
-      tokenizer.decode(tokenizer.encode(SAMPLE_TEXT, true));
+      tokenizer.decode(tokenizer.encode(SAMPLE_TEXT, { addBos: true }));
       return outcome("ok", stage, "ok", "");
     }
     stage.name = "inspect";
