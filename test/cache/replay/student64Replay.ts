@@ -42,7 +42,7 @@ export async function recordStudent64(tokens: number): Promise<RecordedRun> {
     const { nLayers, nKvHeads, nHeads, headDim, seqLen } = engine.config;
     const nRep = nHeads / nKvHeads;
     // about 4 characters per token: encode just enough of the file
-    const ids = engine.tokenizer.encode(readFileSync(TINYSTORIES, "utf8").slice(0, 8 * tokens), true);
+    const ids = engine.tokenizer.encode(readFileSync(TINYSTORIES, "utf8").slice(0, 8 * tokens), { addBos: true });
     if (ids.length < tokens) throw new Error(`TinyStories has ${ids.length} tokens, ${tokens} wanted`);
     const kvDim = nKvHeads * headDim;
     const run: RecordedRun = {
