@@ -13,6 +13,8 @@ import type { GenerationJob } from "./GenerationJob.js";
 export interface SchedulerCounters {
   sessionsOpened: number;
   sessionsReleased: number;
+  /** jobs cancelled before they finished (client gone, shutdown) */
+  jobsCancelled: number;
 }
 
 export class Scheduler {
@@ -20,7 +22,7 @@ export class Scheduler {
   private readonly active: GenerationJob[] = [];
   private running = false;
   private idleWaiters: (() => void)[] = [];
-  readonly counters: SchedulerCounters = { sessionsOpened: 0, sessionsReleased: 0 };
+  readonly counters: SchedulerCounters = { sessionsOpened: 0, sessionsReleased: 0, jobsCancelled: 0 };
 
   constructor(
     private readonly engine: Engine,
@@ -50,6 +52,7 @@ export class Scheduler {
 
   /** Cancels a job wherever it is; its cache is freed now, or right after the turn it is in returns. */
   cancel(job: GenerationJob): void {
+    if (job.state === "queued" || job.state === "active") this.counters.jobsCancelled++;
     job.cancel();
     const queued = this.queue.indexOf(job);
     if (queued >= 0) this.queue.splice(queued, 1);
