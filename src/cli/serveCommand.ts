@@ -19,7 +19,7 @@ export const SERVE_FLAGS: FlagTable = {
   threads: { kind: "int", help: "threads (main + workers)", defaultText: String(DEFAULT_THREADS) },
 };
 
-export const SERVE_USAGE = "[--model F] [--host 127.0.0.1] [--port 8080] [--kv SPEC] [--parallel N] [--api-key KEY]";
+export const SERVE_USAGE = "[--model F] [--host 127.0.0.1] [--port 8080] [--kv SPEC] [--parallel N] [--api-key KEY] [flags]";
 export const SERVE_SUMMARY = "OpenAI-compatible HTTP server (chat and completions, streaming), a KV cache per request.";
 export const SERVE_NOTES =
   "Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health, GET /metrics (Prometheus). " +

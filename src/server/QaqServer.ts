@@ -132,6 +132,7 @@ export class QaqServer {
 
   private async generate(req: IncomingMessage, res: ServerResponse, parse: (body: unknown) => ApiRequest): Promise<void> {
     const request = parse(await readJson(req, this.maxBodyBytes));
+    if (this.closing) throw errors.shuttingDown();
     const { params } = request;
     if (params.model !== this.modelId) throw errors.unknownModel(params.model, this.modelId);
     const { promptIds, stopIds } = this.encode(request);

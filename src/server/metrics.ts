@@ -72,7 +72,7 @@ export class ServerMetrics {
       for (const [labels, value] of values) lines.push(`${name}${labels} ${formatValue(value)}`);
     };
     metric("qaq_tokens_generated_total", "counter", "Tokens generated since the server started.", [["", this.tokensGenerated]]);
-    metric("qaq_prompt_tokens_total", "counter", "Prompt tokens prefilled since the server started.", [["", this.promptTokens]]);
+    metric("qaq_prompt_tokens_total", "counter", "Prompt tokens of the requests finished since the server started.", [["", this.promptTokens]]);
     metric("qaq_tokens_per_second", "gauge", "Tokens generated per second, all requests together, over the last 10 s.", [["", this.rate.perSecond()]]);
     metric("qaq_queue_length", "gauge", "Requests waiting for a generation slot.", [["", scheduler.queueLength]]);
     metric("qaq_active_sessions", "gauge", "Requests generating now, each with its own KV cache.", [["", scheduler.activeJobs.length]]);
