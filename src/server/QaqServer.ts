@@ -141,7 +141,9 @@ export class QaqServer {
     const chat = request.kind === "chat";
     let text = "";
     let started = false;
-    const write = (payload: object | "[DONE]"): void => void res.write(shapes.sseEvent(payload));
+    // with include_usage, every chunk but the usage one carries "usage": null (OpenAI's stream_options contract)
+    const write = (payload: object | "[DONE]"): void =>
+      void res.write(shapes.sseEvent(params.includeUsage && payload !== "[DONE]" && !("usage" in payload) ? { ...payload, usage: null } : payload));
     const startStream = (): void => {
       if (started) return;
       started = true;

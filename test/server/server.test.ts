@@ -70,7 +70,12 @@ test("completions: greedy text and usage equal the library's generate; a stream 
         text += choice.text;
         finishes.push(choice.finish_reason);
       }
-      if (chunk.usage) usage = chunk.usage;
+      // with include_usage every chunk has the field: null but on the last one, which has no choices
+      assert.ok("usage" in chunk);
+      if (chunk.usage) {
+        assert.equal(chunk.choices.length, 0);
+        usage = chunk.usage;
+      }
     }
     assert.equal(text, expected.text);
     assert.equal(finishes.at(-1), "length");
