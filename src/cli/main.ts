@@ -13,6 +13,7 @@ import { REPORT_FLAGS, reportCommand } from "./reportCommand.js";
 import { KVMAP_FLAGS, kvmapCommand } from "./kvmapCommand.js";
 import { CHAT_FLAGS, CHAT_NOTES, CHAT_SUMMARY, CHAT_USAGE, chatCommand } from "./chatCommand.js";
 import { MEMORY_NOTE } from "./memoryNote.js";
+import { SERVE_FLAGS, SERVE_NOTES, SERVE_SUMMARY, SERVE_USAGE, serveCommand } from "./serveCommand.js";
 import { InterruptedError, QaqError, UsageError } from "../util/errors.js";
 
 /** The `qaq` command table: one entry per command, each implemented in its own file. */
@@ -30,6 +31,7 @@ interface Command {
 export const COMMANDS: Readonly<Record<string, Command>> = {
   generate: { usage: "[flags]", summary: "Generate text (stdout) from a prompt; speed and cache bytes on stderr.", flags: GENERATE_FLAGS, positionals: 0, run: generateCommand, notes: MEMORY_NOTE },
   chat: { usage: CHAT_USAGE, summary: CHAT_SUMMARY, flags: CHAT_FLAGS, positionals: 0, run: chatCommand, notes: CHAT_NOTES },
+  serve: { usage: SERVE_USAGE, summary: SERVE_SUMMARY, flags: SERVE_FLAGS, positionals: 0, run: serveCommand, notes: SERVE_NOTES },
   ppl: { usage: "--text FILE [flags]", summary: "Perplexity of a text file under a KV-cache setting.", flags: PPL_FLAGS, positionals: 0, run: pplCommand, notes: MEMORY_NOTE },
   inspect: { usage: "FILE", summary: "Metadata, tensor names, types and shapes of a model file.", flags: INSPECT_FLAGS, positionals: 1, run: inspectCommand },
   kvmap: { usage: "--out PREFIX [--kv qaq:...] [generate flags]", summary: "Generate with QAQ, then write per-token K/V widths (JSON + SVG heatmap).", flags: KVMAP_FLAGS, positionals: 0, run: kvmapCommand },
