@@ -205,7 +205,7 @@ export class QaqServer {
   }
 
   private encode(request: ApiRequest): { promptIds: Int32Array; stopIds: readonly number[] } {
-    if (request.kind === "completion") return { promptIds: this.options.engine.tokenizer.encode(request.prompt, { addBos: true }), stopIds: [] };
+    if (request.kind === "completion") return { promptIds: this.options.engine.tokenizer.encode(request.prompt), stopIds: [] };
     const rendered = this.template.render(request.messages, { addGenerationPrompt: true, bosToken: this.chatTokens.bosText, eosToken: this.chatTokens.eosText });
     return { promptIds: this.chatTokens.encode(rendered), stopIds: this.chatTokens.stopIds };
   }

@@ -14,7 +14,7 @@ after(() => engine.dispose());
 
 function job(label: string, order: string[], results: Map<string, JobResult>): GenerationJob {
   return new GenerationJob(
-    { promptIds: engine.tokenizer.encode("Once upon a time", { addBos: true }), maxTokens: 8, sampler: { kind: "greedy" }, stop: [], stopIds: [] },
+    { promptIds: engine.tokenizer.encode("Once upon a time"), maxTokens: 8, sampler: { kind: "greedy" }, stop: [], stopIds: [] },
     {
       text: () => order.push(label),
       finish: (result) => results.set(label, result),

@@ -53,7 +53,7 @@ async function until(condition: () => boolean, what: string, ms = 5000): Promise
 }
 
 test("completions: greedy text and usage equal the library's generate; a stream gives the same text", { timeout: 30_000 }, async () => {
-  const ids = engine.tokenizer.encode(PROMPT, { addBos: true });
+  const ids = engine.tokenizer.encode(PROMPT);
   const expected = await libraryText(ids, 40, { kind: "greedy" });
   await withServer({}, async (_server, client) => {
     const whole = await client.completions.create({ model: MODEL, prompt: PROMPT, max_tokens: 40, temperature: 0 });
@@ -84,7 +84,7 @@ test("completions: greedy text and usage equal the library's generate; a stream 
 });
 
 test("seeded sampling is reproducible and equals the library's sampler with the same seed", { timeout: 30_000 }, async () => {
-  const ids = engine.tokenizer.encode(PROMPT, { addBos: true });
+  const ids = engine.tokenizer.encode(PROMPT);
   const expected = await libraryText(ids, 30, { kind: "sample", temperature: 0.8, topK: 0, topP: 0.9, seed: 1234 });
   await withServer({}, async (_server, client) => {
     const ask = () => client.completions.create({ model: MODEL, prompt: PROMPT, max_tokens: 30, temperature: 0.8, top_p: 0.9, seed: 1234 });
@@ -124,7 +124,7 @@ test("chat: the plain-text chat prompt, greedy reply equal to the library's; str
 });
 
 test("stop strings end the text before the first one, streaming or not, with finish_reason stop", { timeout: 30_000 }, async () => {
-  const full = (await libraryText(engine.tokenizer.encode(PROMPT, { addBos: true }), 40, { kind: "greedy" })).text;
+  const full = (await libraryText(engine.tokenizer.encode(PROMPT), 40, { kind: "greedy" })).text;
   // a stop string from the middle of the greedy text: the answer is the text before its first occurrence
   const stop = full.slice(20, 25);
   const before = full.slice(0, full.indexOf(stop));
@@ -222,7 +222,7 @@ test("a client that aborts a stream cancels its generation and its cache is disp
 
 test("4 concurrent streams with 2 in parallel all complete, each with the text it has alone; a full queue gives 503", { timeout: 60_000 }, async () => {
   const prompts = ["Once upon a time", "The cat", "Tom had a ball", "One day"];
-  const expected = await Promise.all(prompts.map((p) => libraryText(engine.tokenizer.encode(p, { addBos: true }), 30, { kind: "greedy" })));
+  const expected = await Promise.all(prompts.map((p) => libraryText(engine.tokenizer.encode(p), 30, { kind: "greedy" })));
   await withServer({ parallel: 2, maxQueue: 2 }, async (server, client) => {
     let peakQueue = 0;
     const streams = prompts.map(async (prompt) => {
