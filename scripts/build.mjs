@@ -1,7 +1,7 @@
 // Build: TypeScript (tsc) and the AssemblyScript kernels (asc, all files of src/kernels/assembly in one .wasm over an
 // imported shared memory). Run by `npm test`, `npm start` and `npm run bench`, so a fresh clone needs nothing else.
 import { execFileSync } from "node:child_process";
-import { readdirSync, mkdirSync, statSync, existsSync, chmodSync } from "node:fs";
+import { readdirSync, mkdirSync, statSync, existsSync, chmodSync, rmSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -39,6 +39,8 @@ if (!existsSync(wasmOut) || statSync(wasmOut).mtimeMs < newestMtime(asmDir)) {
     "--enable", "simd", "--enable", "threads",
   ]);
 }
+// tsc never deletes output: a test whose source was removed would otherwise keep running from dist/
+for (const dir of ["src", "test"]) rmSync(join(root, "dist", dir), { recursive: true, force: true });
 run("tsc", ["-p", join(root, "tsconfig.json")]);
 // the `qaq` executable: npm marks it executable when it links a package, but a rebuild writes a fresh file
 chmodSync(join(root, "dist", "src", "cli", "bin.js"), 0o755);
