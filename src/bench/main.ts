@@ -1,13 +1,16 @@
 import { benchEngine } from "./engineBench.js";
 import { benchAttention } from "./attentionBench.js";
 import { benchQaqOverhead } from "./qaqOverheadBench.js";
+import { benchThreads } from "./threadsBench.js";
 import { SHALLOW_LONG_SHAPE, TINYLLAMA_SHAPE, syntheticModelPath } from "./syntheticModels.js";
 import { DEFAULT_MODEL, DEFAULT_TOKENIZER } from "../cli/defaults.js";
 
 /**
  * `npm run bench [-- suite ...]`: JSON lines on stdout, progress on stderr. Suites: engine (prefill/decode against
  * the bandwidth bound), attention (per-cache attention time per decode step at 1K..32K tokens),
- * qaq (QAQ's streaming overhead per decode step at 512 tokens on stories260K). With no argument every suite runs.
+ * qaq (QAQ's streaming overhead per decode step at 512 tokens on stories260K), threads (decode at 2 threads over 1
+ * thread, with and without a competing busy process, on the bundled and the benchmark models). With no argument every
+ * suite runs.
  */
 const SUITES: Readonly<Record<string, () => Promise<void>>> = {
   engine: async () => {
@@ -21,6 +24,13 @@ const SUITES: Readonly<Record<string, () => Promise<void>>> = {
   qaq: async () => {
     const specs = ["qaq:group=head", "qaq:group=layer", "qaq:group=layer,backing=file", "qaq:group=layer,backing=none", "uniform:k=4,v=2", "kivi:bits=2"];
     await benchQaqOverhead(DEFAULT_MODEL, DEFAULT_TOKENIZER, specs, 512, 1);
+  },
+  threads: async () => {
+    await benchThreads("stories260K", DEFAULT_MODEL, DEFAULT_TOKENIZER, 128, 128, 7);
+    const shallow = await syntheticModelPath("shallow-long", SHALLOW_LONG_SHAPE, "q8_0");
+    await benchThreads("synthetic shallow-long (TinyLlama KV shape, 2 layers) q8_0", shallow, undefined, 512, 8, 5);
+    const tiny = await syntheticModelPath("tinyllama-shape", TINYLLAMA_SHAPE, "q8_0");
+    await benchThreads("synthetic TinyLlama-1.1B shape q8_0", tiny, undefined, 32, 4, 3);
   },
   attention: async () => {
     for (const threads of [1, 2]) await benchAttention(ATTENTION_SPECS, [1024, 2048, 4096, 8192, 16384, 32768], threads);

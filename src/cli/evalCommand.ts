@@ -11,6 +11,7 @@ import { withInterrupt } from "./interrupt.js";
 import { commandProgress, QUIET_FLAG } from "./progress.js";
 import { boolFlag, numberFlag, requireString, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { loadEngineFromArgs } from "./generateCommand.js";
+import { DEFAULT_THREADS_TEXT } from "./defaults.js";
 import type { CliIo } from "./io.js";
 
 export const EVAL_FLAGS: FlagTable = {
@@ -24,7 +25,7 @@ export const EVAL_FLAGS: FlagTable = {
   seed: { kind: "int", help: "0 = the first items in file order; else a seeded random subset", defaultText: "0" },
   scoring: { kind: "string", help: "lm-eval or paper (per-token mean, no BOS, first token from fp32)", defaultText: "lm-eval" },
   ctx: { kind: "int", help: "perplexity window in tokens", defaultText: "the model's context" },
-  threads: { kind: "int", help: "engine threads", defaultText: "2" },
+  threads: { kind: "int", help: "engine threads", defaultText: DEFAULT_THREADS_TEXT },
   json: { kind: "bool", help: "print the result as one JSON line" },
   quiet: QUIET_FLAG,
 };

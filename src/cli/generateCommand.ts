@@ -6,7 +6,7 @@ import { parseKvFlag } from "./kvFlag.js";
 import { cacheReport, describeCacheReport } from "../cache/cacheReport.js";
 import { boolFlag, numberFlag, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { ConfigError, ContextOverflowError } from "../util/errors.js";
-import { DEFAULT_MODEL, DEFAULT_THREADS, DEFAULT_TOKENIZER } from "./defaults.js";
+import { DEFAULT_MODEL, DEFAULT_THREADS_TEXT, DEFAULT_TOKENIZER, defaultThreads } from "./defaults.js";
 import type { CliIo } from "./io.js";
 import { commandProgress, QUIET_FLAG } from "./progress.js";
 import type { ProgressBar } from "../eval/sweep/ProgressBar.js";
@@ -21,7 +21,7 @@ export const GENERATE_FLAGS: FlagTable = {
   "top-k": { kind: "int", help: "keep the k most likely tokens (0 = all)", defaultText: "0" },
   "top-p": { kind: "number", help: "nucleus: keep the smallest set reaching p", defaultText: "0.9" },
   seed: { kind: "int", help: "random seed for sampling", defaultText: "42" },
-  threads: { kind: "int", help: "threads (main + workers)", defaultText: String(DEFAULT_THREADS) },
+  threads: { kind: "int", help: "threads (main + workers)", defaultText: DEFAULT_THREADS_TEXT },
   kv: { kind: "string", help: "KV-cache spec (fp32, fp16, ...; see README)", defaultText: "fp32" },
   json: { kind: "bool", help: "print one JSON object (text, ids, speed, cache bytes and ratios) instead of streaming" },
   quiet: QUIET_FLAG,
@@ -38,7 +38,7 @@ export async function loadEngineFromArgs(args: ParsedArgs): Promise<Engine> {
     bar?.update(done, `loading ${model ?? DEFAULT_MODEL}`);
   };
   try {
-    return await Engine.load(model ?? DEFAULT_MODEL, tokenizer, numberFlag(args, "threads", DEFAULT_THREADS), { onProgress });
+    return await Engine.load(model ?? DEFAULT_MODEL, tokenizer, numberFlag(args, "threads", defaultThreads(model ?? DEFAULT_MODEL)), { onProgress });
   } finally {
     bar?.finish();
   }

@@ -3,7 +3,7 @@ import { parseKvFlag } from "./kvFlag.js";
 import { describeCacheReport } from "../cache/cacheReport.js";
 import { encodeParagraphs, perplexityInterruptible, type PerplexityResult } from "../eval/perplexity.js";
 import { boolFlag, numberFlag, requireString, stringFlag, tokenLimitFlag, type FlagTable, type ParsedArgs } from "./args.js";
-import { DEFAULT_THREADS } from "./defaults.js";
+import { DEFAULT_THREADS_TEXT } from "./defaults.js";
 import { loadEngineFromArgs } from "./generateCommand.js";
 import type { CliIo } from "./io.js";
 import { ConfigError, FileFormatError, InterruptedError } from "../util/errors.js";
@@ -18,7 +18,7 @@ export const PPL_FLAGS: FlagTable = {
   "max-tokens": { kind: "int", help: "score at most this many tokens of the file (-1 = all)", defaultText: "all" },
   "bos-per-paragraph": { kind: "bool", help: "split on blank lines, BOS before each paragraph (the golden protocol)" },
   kv: { kind: "string", help: "KV-cache spec", defaultText: "fp32" },
-  threads: { kind: "int", help: "threads", defaultText: String(DEFAULT_THREADS) },
+  threads: { kind: "int", help: "threads", defaultText: DEFAULT_THREADS_TEXT },
   json: { kind: "bool", help: "print one JSON object" },
   quiet: QUIET_FLAG,
 };

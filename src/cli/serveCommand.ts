@@ -2,7 +2,7 @@ import { parseKvFlag } from "./kvFlag.js";
 import { QaqServer } from "../server/QaqServer.js";
 import { ConfigError } from "../util/errors.js";
 import { numberFlag, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
-import { DEFAULT_THREADS } from "./defaults.js";
+import { DEFAULT_THREADS_TEXT } from "./defaults.js";
 import { contextFromArgs, loadEngineFromArgs } from "./generateCommand.js";
 import type { CliIo } from "./io.js";
 
@@ -16,7 +16,7 @@ export const SERVE_FLAGS: FlagTable = {
   parallel: { kind: "int", help: "requests generating at once, each with its own KV cache", defaultText: "4" },
   queue: { kind: "int", help: "requests waiting beyond --parallel; more get 503", defaultText: "64" },
   "api-key": { kind: "string", help: "require Authorization: Bearer KEY on /v1/* and /metrics" },
-  threads: { kind: "int", help: "threads (main + workers)", defaultText: String(DEFAULT_THREADS) },
+  threads: { kind: "int", help: "threads (main + workers)", defaultText: DEFAULT_THREADS_TEXT },
 };
 
 export const SERVE_USAGE = "[--model F] [--host 127.0.0.1] [--port 8080] [--kv SPEC] [--parallel N] [--api-key KEY] [flags]";
