@@ -2,13 +2,16 @@ import { benchEngine } from "./engineBench.js";
 import { benchAttention } from "./attentionBench.js";
 import { benchQaqOverhead } from "./qaqOverheadBench.js";
 import { benchThreads } from "./threadsBench.js";
+import { benchQaqStep } from "./qaqStepBench.js";
 import { SHALLOW_LONG_SHAPE, TINYLLAMA_SHAPE, syntheticModelPath } from "./syntheticModels.js";
 import { DEFAULT_MODEL, DEFAULT_TOKENIZER } from "../cli/defaults.js";
 
 /**
  * `npm run bench [-- suite ...]`: JSON lines on stdout, progress on stderr. Suites: engine (prefill/decode against
  * the bandwidth bound), attention (per-cache attention time per decode step at 1K..32K tokens),
- * qaq (QAQ's streaming overhead per decode step at 512 tokens on stories260K), threads (decode at 2 threads over 1
+ * qaq (QAQ's streaming overhead per decode step at 512 tokens on stories260K), qaqstep (a QAQ decode step's split into
+ * attention, window and plan at 8K and 16K tokens, TinyLlama KV shape, through the cache seam; QAQ_STEP_LENGTHS and
+ * QAQ_STEP_THREADS override the lengths and thread counts), threads (decode at 2 threads over 1
  * thread, with and without a competing busy process, on the bundled and the benchmark models). With no argument every
  * suite runs.
  */
@@ -25,6 +28,11 @@ const SUITES: Readonly<Record<string, () => Promise<void>>> = {
     const specs = ["qaq:group=head", "qaq:group=layer", "qaq:group=layer,backing=file", "qaq:group=layer,backing=none", "uniform:k=4,v=2", "kivi:bits=2"];
     await benchQaqOverhead(DEFAULT_MODEL, DEFAULT_TOKENIZER, specs, 512, 1);
   },
+  qaqstep: async () => {
+    const lengths = (process.env["QAQ_STEP_LENGTHS"] ?? "8192,16384").split(",").map(Number);
+    const threads = (process.env["QAQ_STEP_THREADS"] ?? "1,2").split(",").map(Number);
+    for (const n of threads) await benchQaqStep(QAQ_STEP_SPECS, lengths, 12, n);
+  },
   threads: async () => {
     await benchThreads("stories260K", DEFAULT_MODEL, DEFAULT_TOKENIZER, 128, 128, 7);
     const shallow = await syntheticModelPath("shallow-long", SHALLOW_LONG_SHAPE, "q8_0");
@@ -36,6 +44,9 @@ const SUITES: Readonly<Record<string, () => Promise<void>>> = {
     for (const threads of [1, 2]) await benchAttention(ATTENTION_SPECS, [1024, 2048, 4096, 8192, 16384, 32768], threads);
   },
 };
+
+/** The caches of the qaqstep suite (each against fp32 in the same run). */
+const QAQ_STEP_SPECS = ["qaq", "qaq:outliers=0", "uniform:k=4,v=2,outliers=0.01", "uniform:k=4,v=2"];
 
 /** The caches compared by the attention suite. */
 const ATTENTION_SPECS = ["fp32", "fp16", "uniform:bits=8", "uniform:bits=4", "uniform:bits=2", "uniform:k=4,v=2,outliers=0.01", "kivi:bits=4", "kivi:bits=2", "blockq:q8_0", "blockq:q4_0"];

@@ -65,6 +65,11 @@ export class PackedPart {
     return this.sequences[g]!.width(t);
   }
 
+  /** out[t − first] = code width of token t's group g for t in [first, end) (one pass; EMPTY_WIDTH for fp16 tokens). */
+  readWidths(g: number, first: number, end: number, out: Uint8Array): void {
+    this.sequences[g]!.readWidths(first, end, out);
+  }
+
   /** fp16 bits of the grid step of token t's group g (0 for an empty group). */
   scaleBitsOf(t: number, g: number): number {
     return this.sequences[g]!.scaleBits(t);

@@ -44,6 +44,9 @@ export class PackedSequence {
   /** [16] slot bytes and code bytes per width nibble (0 for the empty width) */
   private readonly slotSize = new Int32Array(16);
   private readonly codeSize = new Int32Array(16);
+  /** scratch: the old widths of the block being rebuilt */
+  private readonly blockWidths = new Uint8Array(BLOCK_GROUPS);
+  private readonly blockWhat: string;
 
   constructor(
     private readonly heap: WasmHeap,
@@ -54,6 +57,7 @@ export class PackedSequence {
       this.slotSize[b] = store.slotBytes(b);
       this.codeSize[b] = store.codeBytes(b);
     }
+    this.blockWhat = `${what} (code block)`;
   }
 
   get length(): number {
@@ -68,6 +72,13 @@ export class PackedSequence {
 
   width(m: number): number {
     return (this.bytes()[this.widthRegion!.ptr + (m >> 1)]! >> ((m & 1) * 4)) & 15;
+  }
+
+  /** out[m − first] = width(m) for m in [first, end): one pass over the nibbles (the planner's per-step read). */
+  readWidths(first: number, end: number, out: Uint8Array): void {
+    const bytes = this.bytes();
+    const base = this.widthRegion?.ptr ?? 0;
+    for (let m = first; m < end; m++) out[m - first] = (bytes[base + (m >> 1)]! >> ((m & 1) << 2)) & 15;
   }
 
   /** Appends n empty groups. */
@@ -85,7 +96,7 @@ export class PackedSequence {
       const block = Math.floor(writes[i]!.index / BLOCK_GROUPS);
       let j = i;
       while (j < writes.length && Math.floor(writes[j]!.index / BLOCK_GROUPS) === block) j++;
-      this.rebuild(block, writes.slice(i, j), this.blockEnd(block));
+      this.rebuild(block, writes, i, j, this.blockEnd(block));
       i = j;
     }
   }
@@ -99,7 +110,7 @@ export class PackedSequence {
       this.freeBlock(b);
       this.blocks.pop();
     }
-    if (n % BLOCK_GROUPS !== 0) this.rebuild(keepBlocks - 1, [], n);
+    if (n % BLOCK_GROUPS !== 0) this.rebuild(keepBlocks - 1, [], 0, 0, n);
     if (this.blockTable !== null) {
       const table = new Uint32Array(this.heap.memory.buffer, this.blockTable.ptr, Math.ceil(this.capacity / BLOCK_GROUPS));
       table.fill(0, keepBlocks);
@@ -172,57 +183,78 @@ export class PackedSequence {
     return this.heap.bytes;
   }
 
-  /** Rebuilds block b with groups [first, end): unchanged slots copied, written ones quantized, into an exact region. */
-  private rebuild(b: number, writes: readonly GroupWrite[], end: number): void {
+  /**
+   * Rebuilds block b with groups [first, end): unchanged slots copied, writes[from .. to) quantized, into an exact
+   * region. One pass over the block's width nibbles reads the old sizes; the totals change by the written groups only.
+   */
+  private rebuild(b: number, writes: readonly GroupWrite[], from0: number, to0: number, end: number): void {
     const first = b * BLOCK_GROUPS;
     const oldEnd = this.blockEnd(b);
     const widthBase = this.widthRegion!.ptr;
-    const oldWidths = new Uint8Array(oldEnd - first);
+    const oldWidths = this.blockWidths;
     let bytes = this.bytes();
-    for (let m = first; m < oldEnd; m++) oldWidths[m - first] = (bytes[widthBase + (m >> 1)]! >> ((m & 1) << 2)) & 15;
-    const newWidths = oldWidths.slice(0, end - first);
-    for (const write of writes) newWidths[write.index - first] = write.bits;
-    let size = 0;
-    for (let i = 0; i < newWidths.length; i++) size += this.slotSize[newWidths[i]!]!;
-    this.addTotals(oldWidths, -1);
+    let oldSize = 0;
+    for (let m = first; m < oldEnd; m++) {
+      const w = (bytes[widthBase + (m >> 1)]! >> ((m & 1) << 2)) & 15;
+      oldWidths[m - first] = w;
+      if (m < end) oldSize += this.slotSize[w]!;
+    }
+    // groups past `end` (truncate) leave the totals; written groups swap their old width's bytes for the new one's
+    for (let m = end; m < oldEnd; m++) this.addWidth(oldWidths[m - first]!, -1);
+    let size = oldSize;
+    for (let k = from0; k < to0; k++) {
+      const write = writes[k]!;
+      const old = oldWidths[write.index - first]!;
+      size += this.slotSize[write.bits]! - this.slotSize[old]!;
+      this.addWidth(old, -1);
+      this.addWidth(write.bits, 1);
+    }
     const old = this.blocks[b] ?? null;
-    const region = size > 0 ? this.heap.alloc(size, `${this.what} (block ${b})`) : null;
+    const region = size > 0 ? this.heap.alloc(size, this.blockWhat) : null;
     bytes = this.bytes();
     const scales = this.scales();
     const zeros = this.zeros();
     let from = old?.ptr ?? 0;
     let to = region?.ptr ?? 0;
-    let w = 0;
     // unchanged slots move in runs (one copy per run between written groups)
     let runFrom = from;
     let runTo = to;
-    for (let m = first; m < end; m++) {
-      const i = m - first;
-      const oldSize = this.slotSize[oldWidths[i] ?? EMPTY_WIDTH]!;
-      const write = writes[w]?.index === m ? writes[w++]! : null;
-      if (write !== null) {
-        if (from > runFrom) bytes.copyWithin(runTo, runFrom, from);
-        this.store.writeAt(to, write.values, write.offset, write.bits, this.grid);
-        const at = widthBase + (m >> 1);
-        const shift = (m & 1) << 2;
-        bytes[at] = (bytes[at]! & ~(15 << shift)) | (write.bits << shift);
-        scales[m] = this.grid.scaleBits;
-        zeros[m] = this.grid.zeroBits;
-        from += oldSize;
-        to += this.slotSize[write.bits]!;
-        runFrom = from;
-        runTo = to;
-      } else {
-        from += oldSize;
-        to += oldSize;
+    for (let k = from0; k < to0; k++) {
+      const write = writes[k]!;
+      const m = write.index;
+      // skip the unchanged slots before m: they join the current run
+      for (let j = k === from0 ? first : writes[k - 1]!.index + 1; j < m; j++) {
+        const oldSlot = this.slotSize[oldWidths[j - first]!]!;
+        from += oldSlot;
+        to += oldSlot;
       }
+      if (from > runFrom) bytes.copyWithin(runTo, runFrom, from);
+      this.store.writeAt(to, write.values, write.offset, write.bits, this.grid);
+      const at = widthBase + (m >> 1);
+      const shift = (m & 1) << 2;
+      bytes[at] = (bytes[at]! & ~(15 << shift)) | (write.bits << shift);
+      scales[m] = this.grid.scaleBits;
+      zeros[m] = this.grid.zeroBits;
+      from += this.slotSize[oldWidths[m - first]!]!;
+      to += this.slotSize[write.bits]!;
+      runFrom = from;
+      runTo = to;
     }
+    // the rest of the block (up to `end`) is one run
+    const lastWritten = to0 > from0 ? writes[to0 - 1]!.index + 1 : first;
+    for (let j = lastWritten; j < end; j++) from += this.slotSize[oldWidths[j - first]!]!;
     if (from > runFrom) bytes.copyWithin(runTo, runFrom, from);
     if (old !== null) this.heap.free(old);
     while (this.blocks.length <= b) this.blocks.push(null);
     this.blocks[b] = region;
-    new Uint32Array(this.heap.memory.buffer, this.blockTable!.ptr, Math.ceil(this.capacity / BLOCK_GROUPS))[b] = region?.ptr ?? 0;
-    this.addTotals(newWidths, 1);
+    new Uint32Array(bytes.buffer, this.blockTable!.ptr, Math.ceil(this.capacity / BLOCK_GROUPS))[b] = region?.ptr ?? 0;
+  }
+
+  /** Adds (sign +1) or removes (−1) one group of width `bits` from the code and outlier totals. */
+  private addWidth(bits: number, sign: number): void {
+    if (bits === EMPTY_WIDTH) return;
+    this.codeTotal += sign * this.codeSize[bits]!;
+    this.outlierTotal += sign * this.store.outlierBytes;
   }
 
   private scales(): Uint16Array {

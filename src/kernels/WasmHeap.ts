@@ -84,7 +84,7 @@ export class WasmHeap {
     if (size === undefined) throw new Error(`free of a region not allocated here (ptr ${region.ptr})`);
     this.live.delete(region.ptr);
     // zero-fill keeps later allocations deterministic (no stale data read as codes or weights)
-    new Uint8Array(this.memory.buffer, region.ptr, size).fill(0);
+    this.bytes.fill(0, region.ptr, region.ptr + size); // (the cached view: reading memory.buffer makes a new object)
     let lo = 0;
     let hi = this.freeBlocks.length;
     while (lo < hi) {

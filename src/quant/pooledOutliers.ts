@@ -74,10 +74,10 @@ function ranksBefore(values: Float32Array, offset: number, a: number, b: number)
 
 /** Keeps list[0 .. size) the `capacity` most extreme positions so far (lowest ranks if `lowest`), most extreme first. */
 function insertExtreme(values: Float32Array, offset: number, list: Int32Array, size: number, capacity: number, candidate: number, lowest: boolean): number {
-  const beats = (a: number, b: number) => (lowest ? ranksBefore(values, offset, a, b) : ranksBefore(values, offset, b, a));
+  // beats(a, b): a is more extreme than b (no closure: this runs for every value of every quantized group)
   let slot = size < capacity ? size : capacity - 1;
-  if (size === capacity && !beats(candidate, list[slot]!)) return size;
-  while (slot > 0 && beats(candidate, list[slot - 1]!)) {
+  if (size === capacity && !(lowest ? ranksBefore(values, offset, candidate, list[slot]!) : ranksBefore(values, offset, list[slot]!, candidate))) return size;
+  while (slot > 0 && (lowest ? ranksBefore(values, offset, candidate, list[slot - 1]!) : ranksBefore(values, offset, list[slot - 1]!, candidate))) {
     list[slot] = list[slot - 1]!;
     slot--;
   }

@@ -25,6 +25,10 @@ export interface ApplyCounts {
 export class Requantizer {
   /** [writes · G] the source values of the groups being (re-)quantized in one sequence (working memory) */
   private sources = new Float32Array(0);
+  /** [packed tokens] current widths of one sequence, read in one pass (working memory) */
+  private current = new Uint8Array(0);
+  /** [changes] tokens of one sequence to (re-)quantize (working memory) */
+  private tokens = new Int32Array(0);
 
   constructor(
     private readonly backing: BackingTier | null,
@@ -57,19 +61,27 @@ export class Requantizer {
   private applySequence(l: number, layer: QaqLayer, part: KvPart, g: number, packedEnd: number, quantizeEnd: number, planned: Uint8Array, counts: ApplyCounts): void {
     const packed = layer[part];
     const G = this.groupLength;
-    const tokens: number[] = [];
-    for (let t = this.sinks; t < packedEnd; t++) {
+    const first = this.sinks;
+    const packedCount = Math.max(0, packedEnd - first);
+    if (this.current.length < packedCount) this.current = new Uint8Array(Math.max(packedCount, 2 * this.current.length));
+    const current = this.current;
+    packed.readWidths(g, first, first + packedCount, current);
+    const newCount = Math.max(0, quantizeEnd - Math.max(packedEnd, first));
+    if (this.tokens.length < packedCount + newCount) this.tokens = new Int32Array(Math.max(packedCount + newCount, 2 * this.tokens.length));
+    const tokens = this.tokens;
+    let count = 0;
+    const mayRise = this.backing !== null; // no full-precision copy: widths never rise
+    for (let t = first; t < packedEnd; t++) {
       const target = planned[t]!;
-      const current = packed.bitsOf(t, g);
-      if (target === current || (this.backing === null && target > current)) continue; // no full-precision copy: never rises
-      tokens.push(t);
+      const now = current[t - first]!;
+      if (target !== now && (mayRise || target < now)) tokens[count++] = t;
     }
-    const firstNew = tokens.length;
-    for (let t = Math.max(packedEnd, this.sinks); t < quantizeEnd; t++) tokens.push(t);
-    if (tokens.length === 0) return;
-    if (this.sources.length < tokens.length * G) this.sources = new Float32Array(Math.max(tokens.length * G, 2 * this.sources.length));
+    const firstNew = count;
+    for (let t = Math.max(packedEnd, first); t < quantizeEnd; t++) tokens[count++] = t;
+    if (count === 0) return;
+    if (this.sources.length < count * G) this.sources = new Float32Array(Math.max(count * G, 2 * this.sources.length));
     const writes: GroupWrite[] = [];
-    for (let k = 0; k < tokens.length; k++) {
+    for (let k = 0; k < count; k++) {
       const t = tokens[k]!;
       const offset = k * G;
       const target = planned[t]!;
@@ -79,7 +91,7 @@ export class Requantizer {
       } else {
         if (this.backing !== null) this.backing.read(l, part, t, layer.groupsPerToken > 1 ? g * G : 0, G, this.sources.subarray(offset, offset + G));
         else packed.readGroup(t, g, this.sources, offset);
-        if (target > packed.bitsOf(t, g)) counts.raised++;
+        if (target > current[t - first]!) counts.raised++;
         else counts.lowered++;
       }
       writes.push({ index: t, bits: target, values: this.sources, offset });

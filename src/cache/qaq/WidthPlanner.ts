@@ -43,6 +43,8 @@ export class WidthPlanner {
   /** scratch [capacity ≥ T]: one unit's evidence and widths */
   private evidence = { keyRange: new Float32Array(0), valueRange: new Float32Array(0), attention: new Float32Array(0), young: new Uint8Array(0) };
   private widths: TokenBits = { key: new Uint8Array(0), value: new Uint8Array(0) };
+  /** scratch [capacity ≥ T]: current widths of one packed sequence (backing=none caps the plan with them) */
+  private current = new Uint8Array(0);
 
   constructor(
     private readonly shape: CacheShape,
@@ -96,9 +98,13 @@ export class WidthPlanner {
     const tolerances: Tolerances = { key: scale * this.baseTolerances.key, value: scale * this.baseTolerances.value };
     allocateBits(this.policy, tolerances, T, span.queryNormSq[g]!, this.evidence, this.widths);
     if (!this.widthsMayRise) {
-      for (let t = this.policy.sinkTokens; t < span.packedEnd; t++) {
-        this.widths.key[t] = Math.min(this.widths.key[t]!, layer.keys.bitsOf(t, g));
-        this.widths.value[t] = Math.min(this.widths.value[t]!, layer.values.bitsOf(t, g));
+      const first = this.policy.sinkTokens;
+      const count = Math.max(0, span.packedEnd - first);
+      const current = this.current;
+      for (const part of ["keys", "values"] as const) {
+        const widths = part === "keys" ? this.widths.key : this.widths.value;
+        layer[part].readWidths(g, first, first + count, current);
+        for (let t = first; t < first + count; t++) widths[t] = Math.min(widths[t]!, current[t - first]!);
       }
     }
     return this.widths;
@@ -132,7 +138,7 @@ export class WidthPlanner {
 
   /** Bytes of the scratch arrays: working memory of one planning step (like the attention scratch, not cache contents). */
   get byteLength(): number {
-    const arrays = [...Object.values(this.evidence), this.widths.key, this.widths.value];
+    const arrays = [...Object.values(this.evidence), this.widths.key, this.widths.value, this.current];
     return arrays.reduce((sum, a) => sum + a.byteLength, 0);
   }
 
@@ -157,6 +163,7 @@ export class WidthPlanner {
       young: new Uint8Array(capacity),
     };
     this.widths = { key: new Uint8Array(capacity), value: new Uint8Array(capacity) };
+    this.current = new Uint8Array(capacity);
   }
 }
 

@@ -97,15 +97,15 @@ export function allocateBits(
 }
 
 function checkLengths(T: number, evidence: TokenEvidence, out: TokenBits): void {
-  const arrays: [string, ArrayLike<number>][] = [
-    ["keyRange", evidence.keyRange],
-    ["valueRange", evidence.valueRange],
-    ["attention", evidence.attention],
-    ["young", evidence.young],
-    ["out.key", out.key],
-    ["out.value", out.value],
-  ];
-  for (const [field, array] of arrays) {
-    if (array.length < T) throw new ConfigError(field, `at least T = ${T} entries`, array.length);
-  }
+  // no array of pairs per call: this runs once per allocation unit and decode step
+  if (evidence.keyRange.length < T) lengthError("keyRange", T, evidence.keyRange.length);
+  if (evidence.valueRange.length < T) lengthError("valueRange", T, evidence.valueRange.length);
+  if (evidence.attention.length < T) lengthError("attention", T, evidence.attention.length);
+  if (evidence.young.length < T) lengthError("young", T, evidence.young.length);
+  if (out.key.length < T) lengthError("out.key", T, out.key.length);
+  if (out.value.length < T) lengthError("out.value", T, out.value.length);
+}
+
+function lengthError(field: string, T: number, length: number): never {
+  throw new ConfigError(field, `at least T = ${T} entries`, length);
 }
