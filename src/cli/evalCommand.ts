@@ -59,17 +59,18 @@ export async function evalCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const engine = await loadEngineFromArgs(args);
   try {
     const prepared = prepareTask(engine, settings);
-    // the fp32 pass runs without a Ctrl-C handler (nothing is scored yet: the default signal ends the process)
-    const referenceBar = commandProgress(args, "items", preparedItemCount(prepared));
-    const reference = memoryReference(engine, prepared, (done) => referenceBar?.update(done, "fp32 reference"));
-    referenceBar?.finish();
-    const bar = commandProgress(args, "items", preparedItemCount(prepared));
     let stoppedBy = "SIGINT";
     const line = await withInterrupt(async (signal) => {
-      const result = await runTask(engine, prepared, reference, specText, protocol, { signal, onItem: (done) => bar?.update(done, specText) });
+      // Ctrl-C in the fp32 pass: an InterruptedError ("before any item was scored"); in the run: a partial line
+      const referenceBar = commandProgress(args, "items", preparedItemCount(prepared));
+      const reference = await memoryReference(engine, prepared, { signal, onItem: (done) => referenceBar?.update(done, "fp32 reference") })
+        .finally(() => referenceBar?.finish());
+      const bar = commandProgress(args, "items", preparedItemCount(prepared));
+      const result = await runTask(engine, prepared, reference, specText, protocol, { signal, onItem: (done) => bar?.update(done, specText) })
+        .finally(() => bar?.finish());
       if (signal.aborted) stoppedBy = String(signal.reason);
       return result;
-    }).finally(() => bar?.finish());
+    });
     io.out(boolFlag(args, "json") ? `${JSON.stringify(line)}\n` : `${formatResultSummary(line)}\n`);
     if (line.partial) {
       throw new InterruptedError(stoppedBy, `the result above is partial: ${line.items} of ${preparedItemCount(prepared)} items scored`);

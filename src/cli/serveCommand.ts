@@ -5,6 +5,7 @@ import { numberFlag, stringFlag, type FlagTable, type ParsedArgs } from "./args.
 import { DEFAULT_THREADS_TEXT } from "./defaults.js";
 import { contextFromArgs, loadEngineFromArgs } from "./generateCommand.js";
 import type { CliIo } from "./io.js";
+import { QUIET_FLAG } from "./progress.js";
 
 export const SERVE_FLAGS: FlagTable = {
   model: { kind: "string", help: "model file (GGUF or llama2.c .bin)", defaultText: "bundled stories260K" },
@@ -17,6 +18,7 @@ export const SERVE_FLAGS: FlagTable = {
   queue: { kind: "int", help: "requests waiting beyond --parallel; more get 503", defaultText: "64" },
   "api-key": { kind: "string", help: "require Authorization: Bearer KEY on /v1/* and /metrics" },
   threads: { kind: "int", help: "threads (main + workers)", defaultText: DEFAULT_THREADS_TEXT },
+  quiet: QUIET_FLAG,
 };
 
 export const SERVE_USAGE = "[--model F] [--host 127.0.0.1] [--port 8080] [--kv SPEC] [--parallel N] [--api-key KEY] [flags]";

@@ -36,6 +36,7 @@ export const SWEEP_FLAGS: FlagTable = {
   resume: { kind: "bool", help: "continue an existing results file, skipping the runs it holds" },
   jobs: { kind: "int", help: "worker processes", defaultText: "2" },
   threads: { kind: "int", help: "engine threads per worker", defaultText: "1" },
+  quiet: { kind: "bool", help: "no progress bar on stderr (failures and the summary are still written)" },
 };
 
 function positiveInt(args: ParsedArgs, name: string, fallback: number): number {
@@ -83,13 +84,13 @@ export async function sweepCommand(args: ParsedArgs, io: CliIo): Promise<void> {
       threads: positiveInt(args, "threads", 1),
       command: commandLine(args),
     },
-    { err: (t) => io.err(t), terminal: process.stderr.isTTY === true },
+    { err: (t) => io.err(t), terminal: process.stderr.isTTY === true, quiet: boolFlag(args, "quiet") },
   );
   io.err(
     `qaq sweep: ${outcome.written} lines written, ${outcome.skipped} of ${outcome.planned} already in ${out}, ` +
       `${outcome.failed.length} failed, ${formatDuration(outcome.wallSeconds)} wall time\n`,
   );
-  if (outcome.interrupted) throw new InterruptedError("SIGINT", `interrupted: finished lines are kept in ${out}; run the same command with --resume to go on`);
+  if (outcome.interrupted) throw new InterruptedError(outcome.signal ?? "SIGINT", `interrupted: finished lines are kept in ${out}; run the same command with --resume to go on`);
   if (outcome.unfinished > 0) throw new QaqError("sweep", `${outcome.unfinished} runs were not run (the workers exited); run the same command with --resume`);
   if (outcome.failed.length > 0) {
     throw new QaqError("sweep", `${outcome.failed.length} runs failed:\n${outcome.failed.map((f) => `  ${f.what}: ${f.message}`).join("\n")}`);

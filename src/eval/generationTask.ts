@@ -36,16 +36,19 @@ function greedyContinuation(engine: Engine, evalCache: EvalCache, prompt: Int32A
   return out;
 }
 
-export function generationReference(engine: Engine, prepared: PreparedGeneration, onItem?: (done: number, total: number) => void): ReferenceDetail {
-  const outputs = prepared.prompts.map((prompt, index) => {
+/** The fp32 pass over every prompt; `control`: progress, and Ctrl-C (an InterruptedError: nothing is scored yet). */
+export async function generationReference(engine: Engine, prepared: PreparedGeneration, control?: RunControl): Promise<ReferenceDetail> {
+  const outputs: number[][] = [];
+  const loop = new ItemLoop(control, prepared.prompts.length);
+  for (const prompt of prepared.prompts) {
     const evalCache = createEvalCache(engine, { kind: "fp32" }, "stream");
     try {
-      return greedyContinuation(engine, evalCache, prompt, prepared.newTokens);
+      outputs.push(greedyContinuation(engine, evalCache, prompt, prepared.newTokens));
     } finally {
       evalCache.dispose();
-      onItem?.(index + 1, prepared.prompts.length);
     }
-  });
+    await loop.referenceItemDone();
+  }
   return { kind: "generation", outputs };
 }
 

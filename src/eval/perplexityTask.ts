@@ -64,11 +64,13 @@ function scoreWindow(evalCache: EvalCache, window: Window, feeding: Feeding, onR
   if (rest.length > 0) session.score(rest, rest.length, (i, logits) => onRow(prompt + i, logits));
 }
 
-export function perplexityReference(engine: Engine, prepared: PreparedPerplexity, sink: RowSink, onItem?: (done: number, total: number) => void): ReferenceDetail {
+/** The fp32 pass over every window; `control`: progress, and Ctrl-C (an InterruptedError: nothing is scored yet). */
+export async function perplexityReference(engine: Engine, prepared: PreparedPerplexity, sink: RowSink, control?: RunControl): Promise<ReferenceDetail> {
   const logProbs = new Float32Array(engine.config.vocabSize);
   const nll: number[] = [];
   const windows = windowsOf(prepared);
-  for (const [index, window] of windows.entries()) {
+  const loop = new ItemLoop(control, windows.length);
+  for (const window of windows) {
     const evalCache = createEvalCache(engine, { kind: "fp32" }, "stream");
     try {
       scoreWindow(evalCache, window, { kind: "whole" }, (i, logits) => {
@@ -79,7 +81,7 @@ export function perplexityReference(engine: Engine, prepared: PreparedPerplexity
     } finally {
       evalCache.dispose();
     }
-    onItem?.(index + 1, windows.length);
+    await loop.referenceItemDone();
   }
   return { kind: "perplexity", nll };
 }

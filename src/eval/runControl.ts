@@ -5,6 +5,7 @@
  * signal handler can run at all.
  */
 import { EventLoopYield } from "../util/eventLoopYield.js";
+import { InterruptedError } from "../util/errors.js";
 
 export interface RunControl {
   readonly signal?: AbortSignal;
@@ -30,5 +31,18 @@ export class ItemLoop {
     await this.turns.maybe();
     this.stopped = this.control.signal.aborted && this.done < this.total;
     return this.stopped;
+  }
+
+  /**
+   * The same for an item of the fp32 reference pass, which comes before any item is scored under the cache being
+   * evaluated: a Ctrl-C there leaves nothing to report, so it ends in an InterruptedError saying so.
+   */
+  async referenceItemDone(): Promise<void> {
+    if (!(await this.itemDone())) return;
+    const signal = String(this.control!.signal!.reason ?? "SIGINT");
+    throw new InterruptedError(
+      signal,
+      `interrupted (${signal}) before any item was scored: the fp32 reference pass had done ${this.done} of ${this.total} items`,
+    );
   }
 }

@@ -10,10 +10,10 @@
  */
 import { basename, extname } from "node:path";
 import { FileFormatError, UsageError } from "../util/errors.js";
-import { GGML_TYPES, quantizeValues } from "./gguf/ggmlTypes.js";
+import { GGML_TYPES, quantizeValues, rowByteSize } from "./gguf/ggmlTypes.js";
 import type { GgufValue } from "./gguf/ggufValue.js";
 import { hasGgufMagic, parseGguf } from "./gguf/parseGguf.js";
-import { writeGgufFile, type GgufMetadataEntry, type GgufTensorSpec } from "./gguf/writeGguf.js";
+import { writeGgufFile, type GgufMetadataEntry, type GgufTensorSpec, type WriteControl } from "./gguf/writeGguf.js";
 import { parseLlama2cCheckpoint } from "./llama2c.js";
 import { loadLlama2cTokenizerFile } from "./llama2cTokenizerFile.js";
 import { llamaModelMetadata, llamaVocabularyMetadata } from "./llamaGgufMetadata.js";
@@ -32,6 +32,19 @@ export interface ConversionResult {
   readonly errors: readonly TypeError[];
 }
 
+/**
+ * Progress and Ctrl-C of a conversion: `onRead` while the input is read, `write.onProgress` while the output is
+ * written; when `write.signal` is aborted the conversion stops after the current chunk of rows (~1M values), removes
+ * its temporary file, leaves OUT as it was and throws an InterruptedError.
+ */
+export interface ConvertControl {
+  readonly onRead?: (bytesRead: number, fileBytes: number) => void;
+  readonly write?: WriteControl;
+}
+
+/** Values re-encoded per chunk: a Ctrl-C or a progress update waits for at most one chunk (~10-100 ms). */
+const CHUNK_VALUES = 1 << 20;
+
 /** Source types a matrix may be re-encoded from (re-quantizing quantized weights would compound their error). */
 const FLOAT_SOURCES: readonly TensorType[] = ["f32", "f16", "bf16"];
 
@@ -44,8 +57,14 @@ export async function convertLlama2cToGguf(
   return (await convertLlama2c(binPath, tokenizerPath, outPath, recipe)).tensors;
 }
 
-export async function convertLlama2c(binPath: string, tokenizerPath: string, outPath: string, recipe: WeightRecipe): Promise<ConversionResult> {
-  const checkpoint = parseLlama2cCheckpoint(await readWholeFile(binPath), binPath);
+export async function convertLlama2c(
+  binPath: string,
+  tokenizerPath: string,
+  outPath: string,
+  recipe: WeightRecipe,
+  control: ConvertControl = {},
+): Promise<ConversionResult> {
+  const checkpoint = parseLlama2cCheckpoint(await readWholeFile(binPath, undefined, control.onRead), binPath);
   const { config } = checkpoint;
   const tokenizer = await loadLlama2cTokenizerFile(tokenizerPath);
   if (tokenizer.pieces.length !== config.vocabSize) {
@@ -68,7 +87,7 @@ export async function convertLlama2c(binPath: string, tokenizerPath: string, out
     ...llamaVocabularyMetadata(tokenizer.pieces, tokenizer.scores),
   ];
   const errors = new RoundTripErrors();
-  await writeGgufFile(outPath, metadata, specs, (spec) => [encodeTensor(sourceTensors.get(spec.name)!, spec.type, errors)]);
+  await writeGgufFile(outPath, metadata, specs, (spec) => encodeTensor(sourceTensors.get(spec.name)!, spec.type, errors), control.write);
   return { tensors: specs, errors: errors.summary() };
 }
 
@@ -77,8 +96,8 @@ export async function convertLlama2c(binPath: string, tokenizerPath: string, out
  * its architecture and block count, and every matrix to re-encode is F32, F16 or BF16 (or already of its target type,
  * then copied as it is).
  */
-export async function convertGguf(inPath: string, outPath: string, recipe: WeightRecipe): Promise<ConversionResult> {
-  const bytes = await readWholeFile(inPath);
+export async function convertGguf(inPath: string, outPath: string, recipe: WeightRecipe, control: ConvertControl = {}): Promise<ConversionResult> {
+  const bytes = await readWholeFile(inPath, undefined, control.onRead);
   if (!hasGgufMagic(bytes)) throw new FileFormatError(inPath, "is not a GGUF file");
   const gguf = parseGguf(bytes, inPath);
   const architecture = stringEntry(gguf.metadata.get("general.architecture"), "general.architecture", inPath);
@@ -104,10 +123,7 @@ export async function convertGguf(inPath: string, outPath: string, recipe: Weigh
     .map(([key, value]) => ({ key, value }));
   metadata.splice(1, 0, { key: "general.file_type", value: { type: "u32", value: LLAMA_FILE_TYPES[recipe] } });
   const errors = new RoundTripErrors();
-  await writeGgufFile(outPath, metadata, specs, (spec, i) => {
-    const source = gguf.tensors[i]!;
-    return [spec.type === source.type ? source.data : encodeTensor(source, spec.type, errors)];
-  });
+  await writeGgufFile(outPath, metadata, specs, (spec, i) => encodeTensor(gguf.tensors[i]!, spec.type, errors), control.write);
   return { tensors: specs, errors: errors.summary() };
 }
 
@@ -130,18 +146,31 @@ function stringEntry(value: GgufValue | undefined, key: string, file: string): s
   return value.value;
 }
 
-/** A float source tensor's values stored as `type` (its round-trip error recorded when `type` is quantized). */
-function encodeTensor(source: TensorView, type: TensorType, errors: RoundTripErrors): Uint8Array {
-  if (type === source.type) return source.data;
+/**
+ * A float source tensor's values stored as `type`, in chunks of whole rows (its round-trip error recorded when
+ * `type` is quantized); the source bytes themselves when the type is unchanged.
+ */
+function* encodeTensor(source: TensorView, type: TensorType, errors: RoundTripErrors): Generator<Uint8Array> {
+  if (type === source.type) {
+    yield source.data;
+    return;
+  }
   const traits = GGML_TYPES[source.type];
   const count = (source.data.byteLength / traits.bytesPerBlock) * traits.blockSize;
-  // [count] f32: a copy, since the source bytes need not be aligned for a typed-array view
-  const values = new Float32Array(count);
-  traits.dequantizeRow(source.data, count, values);
-  for (let i = 0; i < count; i++) {
-    if (!Number.isFinite(values[i]!)) throw new UsageError(`tensor ${source.name} holds a non-finite value at index ${i}`);
+  const cols = source.shape[0] ?? count;
+  const rowsPerChunk = Math.max(1, Math.floor(CHUNK_VALUES / cols));
+  const sourceRowBytes = rowByteSize(source.type, cols);
+  // [rowsPerChunk·cols] f32: a copy, since the source bytes need not be aligned for a typed-array view
+  const chunk = new Float32Array(Math.min(count, rowsPerChunk * cols));
+  for (let first = 0; first * cols < count; first += rowsPerChunk) {
+    const n = Math.min(rowsPerChunk * cols, count - first * cols);
+    const values = chunk.subarray(0, n);
+    traits.dequantizeRow(source.data.subarray(first * sourceRowBytes, first * sourceRowBytes + (n / cols) * sourceRowBytes), n, values);
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(values[i]!)) throw new UsageError(`tensor ${source.name} holds a non-finite value at index ${first * cols + i}`);
+    }
+    const stored = quantizeValues(type, values);
+    if (GGML_TYPES[type].blockSize > 1) errors.add(type, values, stored, first === 0);
+    yield stored;
   }
-  const stored = quantizeValues(type, values);
-  if (GGML_TYPES[type].blockSize > 1) errors.add(type, values, stored);
-  return stored;
 }

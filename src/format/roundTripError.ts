@@ -24,8 +24,8 @@ export interface TypeError {
 export class RoundTripErrors {
   private readonly byType = new Map<TensorType, { tensors: number; values: number; err2: number; x2: number; worst: number }>();
 
-  /** Adds one tensor: its source values and stored bytes. */
-  add(type: TensorType, values: Float32Array, stored: Uint8Array): void {
+  /** Adds a tensor's source values and stored bytes (a tensor may come in chunks: `newTensor` on its first). */
+  add(type: TensorType, values: Float32Array, stored: Uint8Array, newTensor = true): void {
     const decoded = new Float32Array(values.length);
     GGML_TYPES[type].dequantizeRow(stored, values.length, decoded);
     const entry = this.byType.get(type) ?? { tensors: 0, values: 0, err2: 0, x2: 0, worst: 0 };
@@ -37,7 +37,7 @@ export class RoundTripErrors {
       const bound = boundOf(type, stored, i);
       if (bound !== null) entry.worst = Math.max(entry.worst, err / (bound + 2 ** -20 * Math.abs(x) + Number.MIN_VALUE));
     }
-    entry.tensors++;
+    if (newTensor) entry.tensors++;
     entry.values += values.length;
     this.byType.set(type, entry);
   }

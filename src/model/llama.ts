@@ -3,7 +3,7 @@ import type { KVCache, QueryBlock } from "../cache/KVCache.js";
 import { queryDim, type ModelConfig } from "./config.js";
 import { rowOf, type LayerWeights, type Weights } from "./weights.js";
 import { linear, quantizeActivations } from "./linear.js";
-import type { ForwardState } from "./state.js";
+import { reservePositions, type ForwardState } from "./state.js";
 import { ContextOverflowError } from "../util/errors.js";
 import { checkLogitsFinite, checkRowsFinite } from "./finiteCheck.js";
 
@@ -44,6 +44,7 @@ export class LlamaModel {
     const { seqLen, vocabSize } = this.config;
     if (pos0 + tokens.length > seqLen) throw new ContextOverflowError(pos0 + tokens.length, seqLen, "model context");
     if (tokens.length === 0) throw new RangeError("forward needs at least one token");
+    reservePositions(this.compute, this.config, this.state, pos0 + tokens.length);
     const B = this.state.maxBlock;
     const all = wanted === "all" ? new Float32Array(tokens.length * vocabSize) : undefined;
     let last: Float32Array | undefined;
@@ -149,6 +150,10 @@ export class LlamaModel {
     const rope = arch.ropeStyle === "neox" ? kernels.rope_neox : kernels.rope;
     rope(0, n, state.q.ptr, state.cosSin.ptr, pos0, nHeads, headDim);
     rope(0, n, state.k.ptr, state.cosSin.ptr, pos0, nKvHeads, headDim);
+    // before the mix: it adds every row of V (and scores every key) of the block with weight 0 for masked positions,
+    // and 0·NaN is NaN, so a bad row here would surface at earlier positions; checked here it is named at its own
+    checkRowsFinite(heap.f32(state.k, 0, n * kvDim), kvDim, pos0, layer, "keys");
+    checkRowsFinite(heap.f32(state.v, 0, n * kvDim), kvDim, pos0, layer, "values");
     const q = heap.f32(state.q, 0, n * qDim); // [n, qDim]
     // logits are q·k/sqrt(D): the scale is folded into the queries once (QAQ's ‖Q‖² is of these scaled queries)
     const scale = 1 / Math.sqrt(headDim);
@@ -158,6 +163,7 @@ export class LlamaModel {
     const rep = nHeads / nKvHeads;
     const block: QueryBlock = { firstPos: pos0, nTok: n, nRep: rep };
     const T = cache.storedTokens(layer);
+    reservePositions(compute, this.config, state, T); // T <= pos0 + n already reserved: a guard, not a growth
     const rows = n * rep;
     const headSpan = rep * headDim;
     const scores = heap.f32(state.scores, 0, rows * T); // [n·R, T] logits, then probabilities

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BUNDLED_MODEL, BUNDLED_TOKENIZER } from "../support/paths.js";
 import { runCli } from "../../src/cli/main.js";
+import { writeSyntheticLlamaGguf } from "../../src/format/syntheticModel.js";
 import type { CliIo } from "../../src/cli/io.js";
 
 /**
@@ -179,6 +180,58 @@ test("Ctrl-C during eval prints the result over the items scored so far, marked 
   const line = JSON.parse(result.out) as { partial?: boolean; items: number; metrics: { ppl: number; windows: number } };
   assert.equal(line.partial, true);
   assert.ok(line.metrics.windows >= 1 && Number.isFinite(line.metrics.ppl), JSON.stringify(line.metrics));
+});
+
+test("Ctrl-C during eval's fp32 reference pass: one line saying nothing was scored yet, exit 130", { timeout: 120_000 }, async () => {
+  const argv = ["eval", ...MODEL_FLAGS, "--task", "text", "--data", longText(), "--limit", "3000", "--kv", "uniform:bits=4", "--protocol", "stream", "--ctx", "64", "--threads", "1", "--json"];
+  const child = start(argv, { QAQ_PROGRESS: "tty" });
+  await child.stderrContains("fp32 reference"); // the reference pass's bar is up
+  child.kill("SIGINT");
+  const result = await child.done;
+  assert.equal(result.code, 130, result.err);
+  assert.equal(result.out, "", "no result line: no item was scored under the evaluated cache");
+  const lastLine = result.err.split(/[\r\n]/).filter((line) => line.startsWith("qaq:"));
+  assert.equal(lastLine.length, 1, result.err);
+  assert.match(lastLine[0]!, /^qaq: interrupted \(SIGINT\) before any item was scored: the fp32 reference pass had done \d+ of \d+ items$/);
+});
+
+/** A synthetic f32 GGUF of ~14 MB: converting it to q4_k_m takes seconds (long enough to interrupt). */
+async function convertInput(): Promise<string> {
+  const path = join(dir, "synthetic-f32.gguf");
+  if (!existsSync(path)) {
+    await writeSyntheticLlamaGguf(path, { dim: 256, hiddenDim: 768, nLayers: 4, nHeads: 4, nKvHeads: 4, vocabSize: 2048, seqLen: 256 }, "f32", 5);
+  }
+  return path;
+}
+
+for (const existing of [false, true]) {
+  test(`Ctrl-C during convert ${existing ? "over an existing output leaves it as it was" : "leaves no output"}, no temporary file, exit 130`, { timeout: 120_000 }, async () => {
+    const input = await convertInput();
+    const folder = mkdtempSync(join(dir, "convert-"));
+    const out = join(folder, "out.gguf");
+    if (existing) writeFileSync(out, "the previous file\n");
+    const child = start(["convert", input, "--out", out, "--type", "q4_k_m"], { QAQ_PROGRESS: "tty" });
+    await child.stderrContains("writing"); // the write bar is up: the temporary file exists and is being filled
+    child.kill("SIGINT");
+    const result = await child.done;
+    assert.equal(result.code, 130, result.err);
+    assert.match(result.err, /qaq: interrupted \(SIGINT\): .*out\.gguf was not written \(an existing file is left as it was\)\n$/);
+    assert.deepEqual(readdirSync(folder), existing ? ["out.gguf"] : [], "no temporary file, no partial output");
+    if (existing) assert.equal(readFileSync(out, "utf8"), "the previous file\n");
+  });
+}
+
+test("convert shows read and write bars on a terminal, none with --quiet", { timeout: 120_000 }, async () => {
+  const folder = mkdtempSync(join(dir, "convert-bar-"));
+  const argv = ["convert", BUNDLED_MODEL, "--tokenizer", BUNDLED_TOKENIZER, "--out", join(folder, "m.gguf"), "--type", "q8_0"];
+  const shown = await run(argv, { QAQ_PROGRESS: "tty" });
+  assert.equal(shown.code, 0, shown.err);
+  assert.match(shown.err, /100% .* bytes, .* bytes\/s, .* elapsed, ETA .* reading /);
+  assert.match(shown.err, /100% .* bytes, .* bytes\/s, .* elapsed, ETA .* writing /);
+  const quiet = await run([...argv, "--quiet"], { QAQ_PROGRESS: "tty" });
+  assert.equal(quiet.code, 0, quiet.err);
+  assert.ok(!quiet.err.includes("bytes/s"), quiet.err);
+  assert.match(quiet.err, /^wrote /);
 });
 
 test("progress goes to a terminal only: none on a pipe, none with --quiet", { timeout: 60_000 }, async () => {

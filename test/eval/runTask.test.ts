@@ -21,10 +21,10 @@ function settings(task: string, limit: number, scoring: "lm-eval" | "paper" = "l
   return { task: definition, dataPath: defaultDataPath(definition, join(SHARED, "data"))!, limit, seed: 0, scoring, ctx: null };
 }
 
-test("the fp32 reference of TinyStories reproduces the golden perplexity (20000 tokens, paragraph protocol)", { skip: SKIP_SHARED }, () => {
+test("the fp32 reference of TinyStories reproduces the golden perplexity (20000 tokens, paragraph protocol)", { skip: SKIP_SHARED }, async () => {
   const golden = JSON.parse(readFileSync(GOLDEN_PATH, "utf8")).ppl_file as { ppl: number; scored: number };
   const prepared = prepareTask(engine, settings("tinystories", 20000));
-  const reference = memoryReference(engine, prepared);
+  const reference = await memoryReference(engine, prepared);
   assert.equal(reference.meta.detail.kind, "perplexity");
   if (reference.meta.detail.kind !== "perplexity") return;
   const nll = reference.meta.detail.nll;
@@ -35,7 +35,7 @@ test("the fp32 reference of TinyStories reproduces the golden perplexity (20000 
 
 test("multiple choice: fp32 agrees with itself, a 2-bit cache does not, every field is filled", { skip: SKIP_SHARED }, async () => {
   const prepared = prepareTask(engine, settings("piqa", 3));
-  const reference = memoryReference(engine, prepared);
+  const reference = await memoryReference(engine, prepared);
   const fp32 = await runTask(engine, prepared, reference, "fp32", "prompt");
   assert.equal(fp32.items, 3);
   assert.equal(fp32.metrics["agreement"], 1);
@@ -62,7 +62,7 @@ test("QAQ runs under the protocol's mode; paper scoring drops BOS and takes the 
   const first = (p: PreparedTask) => (p.kind === "choice" ? p.items[0]!.context[0] : -1);
   assert.equal(first(lmEval), engine.tokenizer.bosId);
   assert.notEqual(first(paper), engine.tokenizer.bosId);
-  const reference = memoryReference(engine, paper);
+  const reference = await memoryReference(engine, paper);
   const line = await runTask(engine, paper, reference, "qaq:kTol=0.05,vTol=1", "prompt");
   assert.equal(line.runSpec, "qaq:kTol=0.05,vTol=1,mode=prompt");
   assert.equal((await runTask(engine, paper, reference, "qaq:kTol=0.05,vTol=1", "stream")).runSpec, "qaq:kTol=0.05,vTol=1");
@@ -71,7 +71,7 @@ test("QAQ runs under the protocol's mode; paper scoring drops BOS and takes the 
 
 test("generation: the fp32 cache matches its own greedy continuation to the end", { skip: SKIP_SHARED }, async () => {
   const prepared = prepareTask(engine, settings("generation", 2));
-  const reference = memoryReference(engine, prepared);
+  const reference = await memoryReference(engine, prepared);
   const line = await runTask(engine, prepared, reference, "fp32", "stream");
   assert.equal(line.metrics["full_match"], 1);
   assert.equal(line.metrics["match_tokens"], line.fp32["match_tokens"]);

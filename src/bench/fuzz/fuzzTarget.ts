@@ -10,6 +10,7 @@ import { Engine } from "../../engine/Engine.js";
 import { parseModelFile } from "../../format/modelFile.js";
 import { hasGgufMagic, parseGgufHeader } from "../../format/gguf/parseGguf.js";
 import { checkTokenizerMatchesModel, tokenizerFromLlama2cBytes } from "../../tokenizer/loadTokenizer.js";
+import { INITIAL_POSITIONS } from "../../model/state.js";
 import { QaqError } from "../../util/errors.js";
 import { CORPUS_TOKENIZER } from "./fuzzCorpus.js";
 import type { FuzzCase } from "./fuzzCase.js";
@@ -49,7 +50,9 @@ export async function runCase(fuzzCase: FuzzCase, corpusDir: string): Promise<Ca
     const file = parseModelFile(bytes, name);
     const { seqLen, headDim, nHeads, nKvHeads } = file.config;
     const declared = [...file.tensors.values()].reduce((sum, t) => sum + t.data.byteLength, 0);
-    stage.allowance += 2 * declared + 4 * seqLen * (2 * headDim + nHeads / nKvHeads);
+    // the RoPE table and the scores scratch cover the positions in use (INITIAL_POSITIONS at first), not the context
+    // the file declares: a huge declared context must not raise the allowance
+    stage.allowance += 2 * declared + 4 * Math.min(seqLen, INITIAL_POSITIONS) * (2 * headDim + nHeads / nKvHeads);
     stage.name = "load";
     const tokenizer = fuzzCase.seed.kind === "llama2c" ? join(corpusDir, CORPUS_TOKENIZER) : undefined;
     const engine = await Engine.fromBytes(bytes, name, tokenizer, 1);

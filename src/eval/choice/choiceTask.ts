@@ -23,18 +23,20 @@ import { ItemLoop, type RunControl } from "../runControl.js";
 
 type PreparedChoice = Extract<PreparedTask, { kind: "choice" }>;
 
-export function choiceReference(engine: Engine, prepared: PreparedChoice, sink: RowSink, onItem?: (done: number, total: number) => void): ReferenceDetail {
+/** The fp32 pass over every item; `control`: progress, and Ctrl-C (an InterruptedError: nothing is scored yet). */
+export async function choiceReference(engine: Engine, prepared: PreparedChoice, sink: RowSink, control?: RunControl): Promise<ReferenceDetail> {
   const evalCache = createEvalCache(engine, { kind: "fp32" }, "stream");
   const logProbs = new Float32Array(engine.config.vocabSize);
+  const loop = new ItemLoop(control, prepared.items.length);
   try {
-    const logliks = prepared.items.map((item, index) => {
-      const choices = scoreChoiceItem(engine, evalCache, item, (logits) => {
+    const logliks: number[][][] = [];
+    for (const item of prepared.items) {
+      logliks.push(scoreChoiceItem(engine, evalCache, item, (logits) => {
         logSoftmaxInto(logits, logProbs);
         sink.write(logProbs);
-      }, undefined).map((choice) => Array.from(choice));
-      onItem?.(index + 1, prepared.items.length);
-      return choices;
-    });
+      }, undefined).map((choice) => Array.from(choice)));
+      await loop.referenceItemDone();
+    }
     return { kind: "choice", logliks };
   } finally {
     evalCache.dispose();

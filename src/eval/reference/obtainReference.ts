@@ -10,6 +10,7 @@ import { perplexityReference } from "../perplexityTask.js";
 import { preparedItemCount, type PreparedTask } from "../prepareTask.js";
 import { projectVersion } from "../resultLine.js";
 import { FileRows, fileSize, loadReference, referenceKey } from "./referenceFile.js";
+import type { RunControl } from "../runControl.js";
 import { MemoryRows, type ReferenceDetail, type ReferenceMeta, type RowSink, type TaskReference } from "./TaskReference.js";
 
 export function referenceKeyOf(engine: Engine, prepared: PreparedTask): string {
@@ -17,23 +18,24 @@ export function referenceKeyOf(engine: Engine, prepared: PreparedTask): string {
   return referenceKey({ model: engine.modelPath, task: s.task.name, limit: s.limit, seed: s.seed, scoring: s.scoring, ctx: s.ctx });
 }
 
-/** Called after each item (choice item, perplexity window, generation prompt) of a reference pass: a progress bar. */
-export type ItemProgress = (done: number, total: number) => void;
-
-function computeDetail(engine: Engine, prepared: PreparedTask, sink: RowSink, onItem?: ItemProgress): ReferenceDetail {
+/**
+ * `control`: progress after each item (choice item, perplexity window, generation prompt) and Ctrl-C, which ends
+ * the pass in an InterruptedError (no item of the evaluated cache is scored before the reference is complete).
+ */
+function computeDetail(engine: Engine, prepared: PreparedTask, sink: RowSink, control?: RunControl): Promise<ReferenceDetail> {
   switch (prepared.kind) {
     case "choice":
-      return choiceReference(engine, prepared, sink, onItem);
+      return choiceReference(engine, prepared, sink, control);
     case "perplexity":
-      return perplexityReference(engine, prepared, sink, onItem);
+      return perplexityReference(engine, prepared, sink, control);
     case "generation":
-      return generationReference(engine, prepared, onItem);
+      return generationReference(engine, prepared, control);
   }
 }
 
-function compute(engine: Engine, prepared: PreparedTask, sink: RowSink, onItem?: ItemProgress): ReferenceMeta {
+async function compute(engine: Engine, prepared: PreparedTask, sink: RowSink, control?: RunControl): Promise<ReferenceMeta> {
   const started = performance.now();
-  const detail = computeDetail(engine, prepared, sink, onItem);
+  const detail = await computeDetail(engine, prepared, sink, control);
   const s = prepared.settings;
   return {
     key: referenceKeyOf(engine, prepared),
@@ -55,20 +57,20 @@ function compute(engine: Engine, prepared: PreparedTask, sink: RowSink, onItem?:
   };
 }
 
-export function memoryReference(engine: Engine, prepared: PreparedTask, onItem?: ItemProgress): TaskReference {
+export async function memoryReference(engine: Engine, prepared: PreparedTask, control?: RunControl): Promise<TaskReference> {
   const rows = new MemoryRows(engine.config.vocabSize);
-  return rows.reference(compute(engine, prepared, rows, onItem));
+  return rows.reference(await compute(engine, prepared, rows, control));
 }
 
 /** The saved reference of this task in `dir`, computed and saved first when missing or stale. */
-export function fileReference(engine: Engine, prepared: PreparedTask, dir: string): TaskReference {
+export async function fileReference(engine: Engine, prepared: PreparedTask, dir: string): Promise<TaskReference> {
   const key = referenceKeyOf(engine, prepared);
   const saved = loadReference(dir, key);
   if (saved) return saved;
   const rows = new FileRows(dir, key, engine.config.vocabSize);
   let meta: ReferenceMeta;
   try {
-    meta = compute(engine, prepared, rows);
+    meta = await compute(engine, prepared, rows);
   } catch (error) {
     rows.abandon();
     throw error;

@@ -61,6 +61,8 @@ export class ProgressBar {
     private readonly totalJobs: number,
     private readonly totalWeight: number,
     private readonly unit?: string,
+    /** false: nothing but `note` is written (--quiet) */
+    private readonly drawBar = true,
   ) {}
 
   /** Progress as an amount done of the total (a unit bar: tokens scored, bytes read), not as finished jobs. */
@@ -77,6 +79,7 @@ export class ProgressBar {
   }
 
   private draw(label: string, last: boolean): void {
+    if (!this.drawBar) return;
     const now = performance.now();
     const interval = this.terminal ? 200 : 30_000;
     if (now - this.lastDraw < interval && !last) return;

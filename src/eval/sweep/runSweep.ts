@@ -46,12 +46,16 @@ export interface SweepOutcome {
   readonly unfinished: number;
   readonly failed: readonly { readonly what: string; readonly message: string }[];
   readonly interrupted: boolean;
+  /** the signal that stopped the sweep (SIGINT or SIGTERM) when interrupted */
+  readonly signal?: string;
   readonly wallSeconds: number;
 }
 
 export interface SweepConsole {
   err(text: string): void;
   readonly terminal: boolean;
+  /** no progress bar (failures and the summary are still written) */
+  readonly quiet?: boolean;
 }
 
 /** Runs items on the workers, each taking the next item when free, until done, stopped or every worker is gone. */
@@ -78,6 +82,7 @@ export async function runSweep(request: SweepRequest, log: SweepConsole): Promis
   /** runs that failed, or were dropped with their task's failed reference */
   let notRunnable = 0;
   let stopping = false;
+  let stoppedBy: string | undefined;
   const outcome = (): SweepOutcome => ({
     planned: planned.length,
     skipped: planned.length - pending.length,
@@ -85,12 +90,14 @@ export async function runSweep(request: SweepRequest, log: SweepConsole): Promis
     unfinished: pending.length - written - notRunnable,
     failed,
     interrupted: stopping,
+    ...(stoppedBy !== undefined ? { signal: stoppedBy } : {}),
     wallSeconds: (Date.now() - started.getTime()) / 1000,
   });
   if (todo.length === 0) return outcome();
 
   const workers = Array.from({ length: Math.max(1, Math.min(request.jobs, todo.length)) }, (_, i) => new WorkerProcess(i + 1));
-  const interrupt = () => {
+  const interrupt = (signal: NodeJS.Signals) => {
+    stoppedBy ??= signal;
     stopping = true;
     for (const w of workers) w.kill();
   };
@@ -104,7 +111,8 @@ export async function runSweep(request: SweepRequest, log: SweepConsole): Promis
     const weights = await computeReferences(workers, todo, () => stopping, log, failed);
     todo = todo.filter((job) => weights.has(job.task));
     notRunnable += pending.length - todo.length;
-    const progress = new ProgressBar((t) => log.err(t), log.terminal, todo.length, todo.reduce((sum, job) => sum + weights.get(job.task)!, 0));
+    const totalWeight = todo.reduce((sum, job) => sum + weights.get(job.task)!, 0);
+    const progress = new ProgressBar((t) => log.err(t), log.terminal, todo.length, totalWeight, undefined, log.quiet !== true);
     await drain(workers, todo, () => stopping, async (worker, job: SweepJob) => {
       const label = `${job.task} ${job.protocol} ${job.spec}`;
       try {

@@ -31,13 +31,13 @@ function serve(): void {
   let init: Extract<ToWorker, { type: "init" }> | undefined;
   const ready = new Map<string, ReadyTask>();
 
-  const taskReady = (name: string): ReadyTask => {
+  const taskReady = async (name: string): Promise<ReadyTask> => {
     const known = ready.get(name);
     if (known) return known;
     const settings: SweepTaskSettings | undefined = init!.tasks.find((t) => t.task === name);
     if (!settings) throw new Error(`task ${name} was not announced to this worker`);
     const prepared = prepareTask(engine!, { ...settings, task: findTask(settings.task) });
-    const made = { prepared, reference: fileReference(engine!, prepared, init!.referenceDir) };
+    const made = { prepared, reference: await fileReference(engine!, prepared, init!.referenceDir) };
     ready.set(name, made);
     return made;
   };
@@ -55,14 +55,14 @@ function serve(): void {
         return;
       case "reference":
         try {
-          send({ type: "reference", task: message.task, seconds: taskReady(message.task).reference.meta.seconds });
+          send({ type: "reference", task: message.task, seconds: (await taskReady(message.task)).reference.meta.seconds });
         } catch (error) {
           send({ type: "failed", what: `the fp32 reference of ${message.task}`, message: describe(error), fatal: false });
         }
         return;
       case "run":
         try {
-          const { prepared, reference } = taskReady(message.job.task);
+          const { prepared, reference } = await taskReady(message.job.task);
           send({ type: "line", line: await runTask(engine!, prepared, reference, message.job.spec, message.job.protocol) });
         } catch (error) {
           send({ type: "failed", what: message.job.key, message: describe(error), fatal: false });

@@ -3,7 +3,8 @@
  * `writeGgufFile` streams one to disk with the tensor data supplied chunk by chunk, so a model of gigabytes is
  * written without ever being held in memory, through a temporary file renamed into place at the end.
  */
-import { FileFormatError } from "../../util/errors.js";
+import { FileFormatError, throwIfInterrupted } from "../../util/errors.js";
+import { EventLoopYield } from "../../util/eventLoopYield.js";
 import { AtomicFileWriter } from "../AtomicFileWriter.js";
 import { GGML_TYPES } from "./ggmlTypes.js";
 import { layoutGguf, type GgufMetadataEntry, type GgufTensorSpec } from "./layoutGguf.js";
@@ -20,6 +21,16 @@ export interface GgufTensorData extends GgufTensorSpec {
  * a chunk before it asks for the next one, so a generator may refill one buffer.
  */
 export type TensorChunks = Iterable<Uint8Array> | AsyncIterable<Uint8Array>;
+
+/**
+ * Progress and interruption of a long write (a conversion): `onProgress(bytesWritten, fileBytes)` after every chunk;
+ * when `signal` is aborted (Ctrl-C) the write stops after the current chunk, the temporary file is removed and an
+ * InterruptedError is thrown. The event loop gets a turn every ~0.1 s so that a signal handler can run at all.
+ */
+export interface WriteControl {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (bytesWritten: number, fileBytes: number) => void;
+}
 
 /** The complete GGUF v3 file for these metadata entries and tensors. */
 export function encodeGguf(metadata: readonly GgufMetadataEntry[], tensors: readonly GgufTensorData[]): Uint8Array {
@@ -42,17 +53,29 @@ export async function writeGgufFile(
   metadata: readonly GgufMetadataEntry[],
   tensors: readonly GgufTensorSpec[],
   tensorData: (tensor: GgufTensorSpec, index: number) => TensorChunks,
+  control: WriteControl = {},
 ): Promise<void> {
   const layout = layoutGguf(metadata, tensors);
+  const turns = new EventLoopYield();
+  const untouched = `${path} was not written (an existing file is left as it was)`;
   await AtomicFileWriter.writeFile(path, async (writer) => {
+    throwIfInterrupted(control.signal, untouched);
     await writer.write(layout.header);
     for (let i = 0; i < tensors.length; i++) {
       await padTo(writer, layout.header.byteLength + layout.tensorOffsets[i]!);
       const start = writer.bytesWritten;
-      for await (const chunk of tensorData(tensors[i]!, i)) await writer.write(chunk);
+      for await (const chunk of tensorData(tensors[i]!, i)) {
+        await writer.write(chunk);
+        control.onProgress?.(writer.bytesWritten, layout.fileBytes);
+        if (control.signal !== undefined) {
+          await turns.maybe();
+          throwIfInterrupted(control.signal, untouched);
+        }
+      }
       checkLength(tensors[i]!, writer.bytesWritten - start, layout.tensorBytes[i]!, path);
     }
     await padTo(writer, layout.fileBytes);
+    control.onProgress?.(writer.bytesWritten, layout.fileBytes);
   });
 }
 
