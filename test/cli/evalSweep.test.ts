@@ -73,6 +73,27 @@ test("a tiny sweep on two cores, then a report", { skip: SKIP_SHARED, timeout: 1
   assert.ok(readFileSync(join(dir, "report", "figures", "all-runs.md"), "utf8").includes("uniform keys-only"));
 });
 
+test("a sweep stopped by SIGTERM exits 143 (128 + SIGTERM), not 130", { skip: SKIP_SHARED, timeout: 120_000 }, async () => {
+  const grid = join(dir, "grid-term.txt");
+  writeFileSync(grid, "fp32\nfp16\nuniform:bits=8\nuniform:bits=4\nuniform:bits=2\nkivi:bits=2\n");
+  const out = join(dir, "terminated.jsonl");
+  const argv = [CLI, "sweep", "--tasks", "hellaswag", "--grid", grid, "--limit", "8", "--out", out, "--jobs", "1"];
+  const child = spawn(process.execPath, argv, { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  const started = new Promise<void>((resolve) => {
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.includes("fp32 references")) resolve(); // the workers are up and computing
+    });
+    child.on("exit", () => resolve());
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  await started;
+  child.kill("SIGTERM");
+  assert.equal(await exited, 143, stderr);
+  assert.ok(stderr.includes("--resume"), stderr);
+});
+
 test("an interrupted sweep keeps its finished lines and --resume completes it", { skip: SKIP_SHARED, timeout: 180_000 }, async () => {
   const grid = join(dir, "grid6.txt");
   writeFileSync(grid, "fp32\nfp16\nuniform:bits=8\nuniform:bits=4\nuniform:bits=2\nkivi:bits=2\nblockq:q8_0\nstreaming:budget=16\n");

@@ -234,6 +234,26 @@ test("convert shows read and write bars on a terminal, none with --quiet", { tim
   assert.match(quiet.err, /^wrote /);
 });
 
+test("convert takes a GGUF as input (re-encoding its matrices) and refuses --tokenizer with it", { timeout: 60_000 }, async () => {
+  const folder = mkdtempSync(join(dir, "convert-gguf-"));
+  const f32 = join(folder, "m-f32.gguf");
+  const q8 = join(folder, "m-q8_0.gguf");
+  assert.equal((await runHere(["convert", BUNDLED_MODEL, "--tokenizer", BUNDLED_TOKENIZER, "--out", f32])).code, 0);
+  const converted = await runHere(["convert", f32, "--out", q8, "--type", "q8_0"]);
+  assert.equal(converted.code, 0, converted.err);
+  assert.match(converted.err, /^wrote .*m-q8_0\.gguf: 47 tensors \(31 q8_0, 11 f32, 5 f16\)/);
+  assertOneLine(await runHere(["convert", f32, "--tokenizer", BUNDLED_TOKENIZER, "--out", join(folder, "x.gguf")]), 2, "carries its own vocabulary");
+  assert.deepEqual(readdirSync(folder).sort(), ["m-f32.gguf", "m-q8_0.gguf"]);
+});
+
+test("every command that draws a progress or loading bar takes --quiet", { timeout: 60_000 }, async () => {
+  for (const command of ["generate", "chat", "kvmap", "ppl", "eval", "convert", "serve", "sweep"]) {
+    const help = await runHere([command, "--help"]);
+    assert.equal(help.code, 0, `${command}: ${help.err}`);
+    assert.match(help.out + help.err, /--quiet\s+no progress bar on stderr/, command);
+  }
+});
+
 test("progress goes to a terminal only: none on a pipe, none with --quiet", { timeout: 60_000 }, async () => {
   const text = join(dir, "short.txt");
   writeFileSync(text, "Once upon a time there was a girl.\n\nShe had a dog.\n");
@@ -245,5 +265,6 @@ test("progress goes to a terminal only: none on a pipe, none with --quiet", { ti
   const quiet = await run([...flags, "--quiet"], { QAQ_PROGRESS: "tty" });
   assert.equal(quiet.err, "");
   const shown = await run(flags, { QAQ_PROGRESS: "tty" });
+  assert.match(shown.err, /100% .* bytes, .* bytes\/s, .* elapsed, ETA .* loading /); // the model file
   assert.match(shown.err, /100% .* tokens, .* tokens\/s, .* elapsed, ETA/);
 });
