@@ -234,6 +234,22 @@ test("convert shows read and write bars on a terminal, none with --quiet", { tim
   assert.match(quiet.err, /^wrote /);
 });
 
+test("a write that the file system refuses (file-size limit, as a full disk): exit 1, one line, nothing left, OUT as it was", { timeout: 60_000, skip: process.platform === "win32" }, async () => {
+  // RLIMIT_FSIZE of 100 KiB: the 344 KB q8_0 output fails mid-write with EFBIG (Node ignores SIGXFSZ), the same path
+  // through the writer as ENOSPC on a full disk
+  const folder = mkdtempSync(join(dir, "fsize-"));
+  const out = join(folder, "out.gguf");
+  writeFileSync(out, "the previous file\n");
+  const argv = [CLI, "convert", BUNDLED_MODEL, "--tokenizer", BUNDLED_TOKENIZER, "--out", out, "--type", "q8_0"];
+  const child = spawn("/bin/sh", ["-c", 'ulimit -f 100 && exec "$@"', "sh", process.execPath, ...argv], { stdio: ["ignore", "pipe", "pipe"] });
+  let err = "";
+  child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+  assertOneLine({ code, signal: null, out: "", err }, 1, out, "write failed", "EFBIG");
+  assert.deepEqual(readdirSync(folder), ["out.gguf"], "the temporary file is removed");
+  assert.equal(readFileSync(out, "utf8"), "the previous file\n");
+});
+
 test("convert takes a GGUF as input (re-encoding its matrices) and refuses --tokenizer with it", { timeout: 60_000 }, async () => {
   const folder = mkdtempSync(join(dir, "convert-gguf-"));
   const f32 = join(folder, "m-f32.gguf");
