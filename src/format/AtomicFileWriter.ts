@@ -2,6 +2,7 @@
  * Writes a large file through a file handle in buffered chunks, into a temporary file beside the target that is
  * renamed over it only when everything was written: a failed or interrupted write leaves no partial file at `path`.
  */
+import { unlinkSync } from "node:fs";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
 import { FileFormatError } from "../util/errors.js";
 
@@ -33,6 +34,15 @@ export class AtomicFileWriter {
       throw new FileFormatError(path, `cannot create the file (${reason(error)})`);
     }
     const writer = new AtomicFileWriter(path, handle);
+    // a process.exit() meanwhile (a second Ctrl-C) skips the catch below: the exit hook removes the file then
+    const removeOnExit = (): void => {
+      try {
+        unlinkSync(temporaryPath);
+      } catch {
+        // already renamed or removed
+      }
+    };
+    process.on("exit", removeOnExit);
     try {
       await produce(writer);
       await writer.flush();
@@ -42,6 +52,8 @@ export class AtomicFileWriter {
       await handle.close().catch(() => undefined);
       await unlink(temporaryPath).catch(() => undefined);
       throw error;
+    } finally {
+      process.off("exit", removeOnExit);
     }
   }
 

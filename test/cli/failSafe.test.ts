@@ -221,6 +221,18 @@ for (const existing of [false, true]) {
   });
 }
 
+test("two quick Ctrl-Cs during convert (the second exits at once) leave no temporary file either", { timeout: 120_000 }, async () => {
+  const input = await convertInput();
+  const folder = mkdtempSync(join(dir, "convert-twice-"));
+  const child = start(["convert", input, "--out", join(folder, "out.gguf"), "--type", "q4_k_m"], { QAQ_PROGRESS: "tty" });
+  await child.stderrContains("writing");
+  child.kill("SIGINT");
+  child.kill("SIGINT");
+  const result = await child.done;
+  assert.equal(result.code, 130, result.err);
+  assert.deepEqual(readdirSync(folder), []);
+});
+
 test("convert shows read and write bars on a terminal, none with --quiet", { timeout: 120_000 }, async () => {
   const folder = mkdtempSync(join(dir, "convert-bar-"));
   const argv = ["convert", BUNDLED_MODEL, "--tokenizer", BUNDLED_TOKENIZER, "--out", join(folder, "m.gguf"), "--type", "q8_0"];
