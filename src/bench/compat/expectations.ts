@@ -16,7 +16,10 @@ export const PROBABILITY_TOLERANCE = 1e-3;
 export interface CaseExpectation {
   readonly id: string;
   readonly sha256: string;
+  /** the text's ids: our tokenizer's from the case's file (with BOS where it adds one) */
   readonly textTokens: readonly number[];
+  /** llama.cpp's tokenization of the text (from the same file) gave the same ids */
+  readonly llamaCppTextIdsEqual: boolean;
   readonly greedyPrompt: readonly number[];
   readonly greedy: readonly number[];
   /** per text position: [id, round(p·1e6)] pairs, most probable first */
@@ -32,12 +35,20 @@ export interface ExpectationsFile {
   readonly cases: readonly CaseExpectation[];
 }
 
-export function expectationFrom(id: string, sha256: string, textTokens: readonly number[], greedyPrompt: readonly number[], peer: ProbeResult): CaseExpectation {
+export function expectationFrom(
+  id: string,
+  sha256: string,
+  textTokens: readonly number[],
+  llamaCppTextIdsEqual: boolean,
+  greedyPrompt: readonly number[],
+  peer: ProbeResult,
+): CaseExpectation {
   const scaled = (p: number) => Math.round(p * PROBABILITY_SCALE);
   return {
     id,
     sha256,
     textTokens,
+    llamaCppTextIdsEqual,
     greedyPrompt,
     greedy: peer.greedy,
     top: peer.probabilities.map((p) => topK(p, TOP_K).map((token) => [token, scaled(p[token]!)] as const)),

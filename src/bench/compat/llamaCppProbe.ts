@@ -7,10 +7,13 @@ import { importLlamaCpp, type ControlledInput, type Llama, type LlamaModel } fro
 import { UnsupportedError } from "../../util/errors.js";
 import { softmax64, topTwo, type ProbeInput, type ProbeResult } from "./probe.js";
 
+/** Text positions evaluated per controlledEvaluate call (their logits come back together). */
+const TEXT_SLICE = 16;
+
 export interface LlamaCppSession {
   readonly version: string;
-  /** llama.cpp's tokenization of `text` (no BOS). */
-  tokenize(path: string, text: string): Promise<number[]>;
+  /** llama.cpp's tokenization of each text (no BOS), with special-token parsing on or off. */
+  tokenize(path: string, texts: readonly string[], specialTokens: boolean): Promise<number[][]>;
   probe(path: string, input: ProbeInput, contextSize: number): Promise<ProbeResult>;
   dispose(): Promise<void>;
 }
@@ -36,10 +39,10 @@ export async function openLlamaCpp(peerDir: string, threads: number): Promise<Ll
     });
   return {
     version: peer.version,
-    async tokenize(path, text) {
+    async tokenize(path, texts, specialTokens) {
       const model = await load(path);
       try {
-        return Array.from(model.tokenize(text));
+        return texts.map((text) => Array.from(model.tokenize(text, specialTokens)));
       } finally {
         await model.dispose();
       }
@@ -60,9 +63,15 @@ export async function openLlamaCpp(peerDir: string, threads: number): Promise<Ll
         try {
           const vocabSize = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
           const sequence = context.getSequence();
-          const withLogits: ControlledInput[] = input.textTokens.map((t) => [t, { generateNext: { logits: true } }]);
-          const outputs = await sequence.controlledEvaluate(withLogits);
-          const probabilities = outputs.map((o, i) => softmax64(denseLogits(o?.next?.logits, vocabSize, `text position ${i}`)));
+          // in slices, each turned into probability rows at once: node-llama-cpp returns a Map of every id's logit
+          // per position, which for 256 positions of a 151669-id vocabulary would hold some 39M entries
+          const probabilities: Float32Array[] = [];
+          for (let start = 0; start < input.textTokens.length; start += TEXT_SLICE) {
+            const slice = input.textTokens.slice(start, start + TEXT_SLICE);
+            const withLogits: ControlledInput[] = slice.map((t) => [t, { generateNext: { logits: true } }]);
+            const outputs = await sequence.controlledEvaluate(withLogits);
+            outputs.forEach((o, i) => probabilities.push(softmax64(denseLogits(o?.next?.logits, vocabSize, `text position ${start + i}`))));
+          }
 
           await sequence.clearHistory();
           const greedy: number[] = [];

@@ -13,23 +13,33 @@ export interface ProbeInput {
 }
 
 export interface ProbeResult {
-  /** [textTokens.length] rows of [vocab] next-token probabilities. */
-  readonly probabilities: readonly Float64Array[];
+  /**
+   * [textTokens.length] rows of [vocab] next-token probabilities, computed in float64 and stored as float32 (rounding
+   * below 1e-7, far inside the 1e-3 compared; a 151669-id vocabulary would need 310 MB per run in float64).
+   */
+  readonly probabilities: readonly Float32Array[];
   /** The greedySteps tokens chosen after the prompt. */
   readonly greedy: readonly number[];
   /** Logit of the chosen token minus the runner-up's, per greedy step (how far each choice is from a tie). */
   readonly greedyMargins: readonly number[];
 }
 
-/** softmax of one row of logits, in float64. */
-export function softmax64(logits: ArrayLike<number>): Float64Array {
+/** softmax of one row of logits: p_i = exp(l_i - max) / Σ_j exp(l_j - max), summed in float64. */
+export function softmax64(logits: ArrayLike<number>): Float32Array {
   let max = -Infinity;
   for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
-  const out = new Float64Array(logits.length);
   let sum = 0;
-  for (let i = 0; i < logits.length; i++) sum += out[i] = Math.exp(logits[i]! - max);
-  for (let i = 0; i < out.length; i++) out[i]! /= sum;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+  const out = new Float32Array(logits.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.exp(logits[i]! - max) / sum;
   return out;
+}
+
+/** The largest value of a row (a loop: spreading 151669 values into Math.max overflows the stack). */
+export function maxOf(values: ArrayLike<number>): number {
+  let max = -Infinity;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, values[i]!);
+  return max;
 }
 
 /** Index of the largest value and its lead over the second largest. */
@@ -41,9 +51,16 @@ export function topTwo(values: ArrayLike<number>): { best: number; margin: numbe
   return { best, margin: values[best]! - second };
 }
 
-/** The k most probable ids of a distribution, most probable first (ties: smaller id first). */
-export function topK(probabilities: Float64Array, k: number): number[] {
-  return Array.from(probabilities.keys())
-    .sort((a, b) => probabilities[b]! - probabilities[a]! || a - b)
-    .slice(0, k);
+/** The k most probable ids of a distribution, most probable first (ties: smaller id first); one pass, k small. */
+export function topK(probabilities: ArrayLike<number>, k: number): number[] {
+  const best: number[] = [];
+  for (let i = 0; i < probabilities.length; i++) {
+    const p = probabilities[i]!;
+    if (best.length === k && p <= probabilities[best[k - 1]!]!) continue;
+    let at = best.length;
+    while (at > 0 && p > probabilities[best[at - 1]!]!) at--;
+    best.splice(at, 0, i);
+    if (best.length > k) best.pop();
+  }
+  return best;
 }
