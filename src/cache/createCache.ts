@@ -8,9 +8,22 @@ import { KiviCache } from "./KiviCache.js";
 import { BlockqCache } from "./BlockqCache.js";
 import { EvictingCache } from "./EvictingCache.js";
 import { QaqCache } from "./qaq/QaqCache.js";
+import { RotatedCache } from "./RotatedCache.js";
+import { checkRotation } from "./rotation.js";
 
-/** The one place that maps a validated cache config to its implementation. */
+/**
+ * The one place that maps a validated cache config to its implementation. A config with rotate=hadamard is its
+ * cache inside a RotatedCache (keys and values rotated before the cache quantizes them).
+ */
 export function createCache(compute: Compute, shape: CacheShape, config: KVCacheConfig): ReportingCache {
+  if ("rotate" in config && config.rotate === "hadamard") {
+    checkRotation(config.kind, config.rotate, shape.headDim);
+    return new RotatedCache(compute, shape, createPlainCache(compute, shape, config));
+  }
+  return createPlainCache(compute, shape, config);
+}
+
+function createPlainCache(compute: Compute, shape: CacheShape, config: KVCacheConfig): ReportingCache {
   switch (config.kind) {
     case "fp32":
       return new DenseCache(compute, shape, "f32");
