@@ -3,13 +3,14 @@ import type { UniformMethod } from "../quant/uniform.js";
 import { parseSpecParams, type SpecParams } from "./specParams.js";
 import { formatQaqParams, parseQaqSpec, type QaqConfig } from "./qaq/qaqSpec.js";
 import { ROTATIONS, type Rotation } from "./rotation.js";
+import { KEY_SCALINGS, type KeyScaling } from "./keyChannels.js";
 
 /**
  * KV-cache configurations: a discriminated union, parsed from one compact text form and validated here, before
  * any work starts:
  *
  *   fp32 | fp16
- *   uniform:k=4,v=2[,group=head|layer][,outliers=0.01][,sinks=4][,method=minmax|meanclip][,rotate=hadamard]
+ *   uniform:k=4,v=2[,group=head|layer][,outliers=0.01][,sinks=4][,method=minmax|meanclip][,rotate=hadamard][,keys=channel]
  *                                                                                            (or bits=4 for both)
  *   kivi:bits=2|4[,group=32][,residual=128][,rotate=hadamard]
  *   blockq:q8_0 | blockq:q4_0
@@ -19,6 +20,7 @@ import { ROTATIONS, type Rotation } from "./rotation.js";
  *
  * Widths of the uniform cache: 0..8 bits packed, or 16 = that part stored as fp16.
  * rotate=hadamard (uniform, kivi, qaq): keys and values rotated per KV head before quantization (RotatedCache.ts).
+ * keys=channel (uniform, qaq): keys smoothed per channel before quantization (ChannelSmoothedCache.ts).
  * Extension point for another policy (e.g. `qaq:...`): add its member to KVCacheConfig, a parser to POLICY_PARSERS,
  * a case to formatKvSpec and to createCache; the compiler's exhaustiveness checks point at every other place.
  */
@@ -37,6 +39,7 @@ export type KVCacheConfig =
       readonly sinkTokens: number;
       readonly method: UniformMethod;
       readonly rotate: Rotation;
+      readonly keys: KeyScaling;
     }
   | { readonly kind: "kivi"; readonly bits: 2 | 4; readonly groupSize: number; readonly residualLength: number; readonly rotate: Rotation }
   | { readonly kind: "blockq"; readonly format: BlockFormat }
@@ -107,8 +110,9 @@ function parseUniform(p: SpecParams): KVCacheConfig {
   const sinkTokens = p.integer("sinks", 0, 0, 1 << 24);
   const method = p.choice("method", ["minmax", "meanclip"], "minmax") === "minmax" ? "minmax" : "meanClip";
   const rotate = p.choice("rotate", ROTATIONS, "none");
+  const keys = p.choice("keys", KEY_SCALINGS, "token");
   p.done();
-  return { kind: "uniform", keyBits, valueBits, group, outlierRatio, sinkTokens, method, rotate };
+  return { kind: "uniform", keyBits, valueBits, group, outlierRatio, sinkTokens, method, rotate, keys };
 }
 
 /** The compact text form of a config, defaults left out (parseKvSpec(formatKvSpec(c)) equals c). */
@@ -126,6 +130,7 @@ export function formatKvSpec(config: KVCacheConfig): string {
         c.sinkTokens !== 0 ? `sinks=${c.sinkTokens}` : "",
         c.method !== "minmax" ? "method=meanclip" : "",
         c.rotate !== "none" ? `rotate=${c.rotate}` : "",
+        c.keys !== "token" ? `keys=${c.keys}` : "",
       ];
       return `uniform:${[...widths, ...extras].filter((s) => s !== "").join(",")}`;
     }

@@ -2,7 +2,7 @@
  * The `qaq` cache configuration and its compact text form (the part after `qaq:` in `--kv`):
  *
  *   kTol=0.002,vTol=0.05,min=1,max=8,window=5,outliers=0.01,group=head,sinks=0,backing=memory,mode=stream,
- *   variant=paper,quantile=0.9,rotate=none    plus at most one of  budget=32MB | ratio=8
+ *   variant=paper,quantile=0.9,rotate=none,keys=token    plus at most one of  budget=32MB | ratio=8
  *
  * Every key is optional (defaults below); unknown, repeated or out-of-range keys fail with a ConfigError naming the
  * key (`qaq.<key>`; splitting and unknown keys are spec.ts's SpecParams). Sizes: a plain number is bytes;
@@ -17,6 +17,7 @@ import { MAX_WINDOW } from "./AttentionWindow.js";
 import type { MemoryBudget } from "./budget.js";
 import { parseSpecParams, type SpecParams } from "../specParams.js";
 import type { Rotation } from "../rotation.js";
+import type { KeyScaling } from "../keyChannels.js";
 
 export type QaqGroup = "head" | "layer";
 export type QaqBacking = "memory" | "file" | "none";
@@ -45,6 +46,8 @@ export interface QaqConfig {
   /** null: fixed tolerances */
   readonly budget: MemoryBudget | null;
   readonly rotate: Rotation;
+  /** keys=channel: keys smoothed per channel before quantization (ChannelSmoothedCache) */
+  readonly keys: KeyScaling;
 }
 
 export const QAQ_DEFAULTS: Omit<QaqConfig, "backing"> = {
@@ -62,6 +65,7 @@ export const QAQ_DEFAULTS: Omit<QaqConfig, "backing"> = {
   queryQuantile: 0.9,
   budget: null,
   rotate: "none",
+  keys: "token",
 };
 
 /** With a rotation the outlier channels are spread out, so no outliers are kept unless asked for. */
@@ -71,7 +75,7 @@ export function defaultOutlierRatio(rotate: Rotation): number {
 
 type QaqKey =
   | "kTol" | "vTol" | "min" | "max" | "window" | "outliers" | "group" | "sinks" | "backing" | "mode" | "variant"
-  | "quantile" | "budget" | "ratio" | "rotate";
+  | "quantile" | "budget" | "ratio" | "rotate" | "keys";
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
   "": 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30,
@@ -106,6 +110,7 @@ export function parseQaqSpec(p: SpecParams): QaqConfig {
     queryQuantile: numberWhere("quantile", get("quantile"), QAQ_DEFAULTS.queryQuantile, "a number in (0, 1]", (v) => v > 0 && v <= 1),
     budget: parseBudget(get("budget"), get("ratio")),
     rotate,
+    keys: choice("keys", get("keys"), ["token", "channel"] as const, QAQ_DEFAULTS.keys),
   };
   p.done();
   return config;
@@ -130,6 +135,7 @@ export function formatQaqParams(config: QaqConfig): string {
     config.budget?.kind === "bytes" ? `budget=${config.budget.bytes}` : "",
     config.budget?.kind === "ratio" ? `ratio=${config.budget.ratio}` : "",
     config.rotate !== d.rotate ? `rotate=${config.rotate}` : "",
+    config.keys !== d.keys ? `keys=${config.keys}` : "",
   ];
   return parts.filter((part) => part !== "").join(",");
 }

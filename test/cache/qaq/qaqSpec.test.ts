@@ -22,7 +22,7 @@ test("every key parses, and the formatted form parses back to the same config", 
   assert.deepEqual(config, {
     kind: "qaq", keyTolerance: 0.01, valueTolerance: 0.2, minBits: 2, maxBits: 6, window: 3, outlierRatio: 0,
     group: "layer", sinkTokens: 4, backing: "file", mode: "stream", variant: "code", queryQuantile: 0.95,
-    budget: { kind: "bytes", bytes: 32e6 }, rotate: "none",
+    budget: { kind: "bytes", bytes: 32e6 }, rotate: "none", keys: "token",
   });
   assert.deepEqual(parseQaqParams(formatQaqParams(config)), config);
   const ratio = parseQaqParams("ratio=8,backing=none");
