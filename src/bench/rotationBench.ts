@@ -33,7 +33,7 @@ export async function benchRotation(modelPath: string, tokenizerPath: string | u
       heap.free(region);
     }
     for (const spec of specs) {
-      const rotatedSpec = `${spec},rotate=hadamard`;
+      const rotatedSpec = `${spec}${spec.includes(":") ? "," : ":"}rotate=hadamard`;
       const times: Record<string, number[]> = { [spec]: [], [rotatedSpec]: [] };
       for (let run = 0; run < 3; run++) {
         for (const s of [rotatedSpec, spec]) times[s]!.push(decodeStepMs(engine, s, tokens));
