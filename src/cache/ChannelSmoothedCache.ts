@@ -17,7 +17,9 @@ import { cacheBytes, type CacheBits, type CacheBytes, type CacheReportView, type
  * residual bytes); at the first endForward with at least CALIBRATION_TOKENS positions the scales are taken and the
  * staged tokens are handed to the inner cache in one append (as PromptCompressionCache does). The scales (f32,
  * nLayers·nKvHeads·D) count as metadata. Scales from dropped tokens cannot be taken back, so the cache never rolls
- * back (callers prefill again).
+ * back (callers prefill again). Known limit: while staging, observe() reaches only the staging cache, so a QAQ inner
+ * cache receives the calibration tokens without their attention (they start young, in fp16), and a sequence shorter
+ * than CALIBRATION_TOKENS (a short multiple-choice item) is never quantized at all.
  */
 export const CALIBRATION_TOKENS = 32;
 /** A channel never scales by less than this share of its head's largest scale (a silent channel would blow up). */
