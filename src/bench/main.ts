@@ -3,6 +3,8 @@ import { benchAttention } from "./attentionBench.js";
 import { benchQaqOverhead } from "./qaqOverheadBench.js";
 import { benchThreads } from "./threadsBench.js";
 import { benchQaqStep } from "./qaqStepBench.js";
+import { benchRotation } from "./rotationBench.js";
+import { existsSync } from "node:fs";
 import { SHALLOW_LONG_SHAPE, TINYLLAMA_SHAPE, syntheticModelPath } from "./syntheticModels.js";
 import { DEFAULT_MODEL, DEFAULT_TOKENIZER } from "../cli/defaults.js";
 
@@ -12,8 +14,8 @@ import { DEFAULT_MODEL, DEFAULT_TOKENIZER } from "../cli/defaults.js";
  * qaq (QAQ's streaming overhead per decode step at 512 tokens on stories260K), qaqstep (a QAQ decode step's split into
  * attention, window and plan at 8K and 16K tokens, TinyLlama KV shape, through the cache seam; QAQ_STEP_LENGTHS and
  * QAQ_STEP_THREADS override the lengths and thread counts), threads (decode at 2 threads over 1
- * thread, with and without a competing busy process, on the bundled and the benchmark models). With no argument every
- * suite runs.
+ * thread, with and without a competing busy process, on the bundled and the benchmark models), rotation (what rotate=hadamard costs per decode
+ * step on student64, head size 64, when ../shared has it). With no argument every suite runs.
  */
 const SUITES: Readonly<Record<string, () => Promise<void>>> = {
   engine: async () => {
@@ -39,6 +41,11 @@ const SUITES: Readonly<Record<string, () => Promise<void>>> = {
     await benchThreads("synthetic shallow-long (TinyLlama KV shape, 2 layers) q8_0", shallow, undefined, 512, 8, 5);
     const tiny = await syntheticModelPath("tinyllama-shape", TINYLLAMA_SHAPE, "q8_0");
     await benchThreads("synthetic TinyLlama-1.1B shape q8_0", tiny, undefined, 32, 4, 3);
+  },
+  rotation: async () => {
+    const model = "../shared/models/student64/student64.bin";
+    if (!existsSync(model)) return void process.stderr.write("rotation: ../shared/models/student64 not found, skipped\n");
+    await benchRotation(model, "../shared/models/stories260K/tok512.bin", ["uniform:bits=4", "kivi:bits=2", "qaq"], 512, 1);
   },
   attention: async () => {
     for (const threads of [1, 2]) await benchAttention(ATTENTION_SPECS, [1024, 2048, 4096, 8192, 16384, 32768], threads);

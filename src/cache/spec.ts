@@ -2,20 +2,25 @@ import { ConfigError } from "../util/errors.js";
 import type { UniformMethod } from "../quant/uniform.js";
 import { parseSpecParams, type SpecParams } from "./specParams.js";
 import { formatQaqParams, parseQaqSpec, type QaqConfig } from "./qaq/qaqSpec.js";
+import { ROTATIONS, type Rotation } from "./rotation.js";
+import { KEY_SCALINGS, type KeyScaling } from "./keyChannels.js";
 
 /**
  * KV-cache configurations: a discriminated union, parsed from one compact text form and validated here, before
  * any work starts:
  *
  *   fp32 | fp16
- *   uniform:k=4,v=2[,group=head|layer][,outliers=0.01][,sinks=4][,method=minmax|meanclip]   (or bits=4 for both)
- *   kivi:bits=2|4[,group=32][,residual=128]
+ *   uniform:k=4,v=2[,group=head|layer][,outliers=0.01][,sinks=4][,method=minmax|meanclip][,rotate=hadamard][,keys=channel]
+ *                                                                                            (or bits=4 for both)
+ *   kivi:bits=2|4[,group=32][,residual=128][,rotate=hadamard]
  *   blockq:q8_0 | blockq:q4_0
  *   h2o:budget=256[,recent=N]                 (recent defaults to budget/2, rounded down)
  *   streaming:budget=256[,sinks=4]
  *   qaq[:kTol=..,vTol=..,min=..,max=..,window=5,...]   (keys and defaults: qaq/qaqSpec.ts)
  *
  * Widths of the uniform cache: 0..8 bits packed, or 16 = that part stored as fp16.
+ * rotate=hadamard (uniform, kivi, qaq): keys and values rotated per KV head before quantization (RotatedCache.ts).
+ * keys=channel (uniform, qaq): keys smoothed per channel before quantization (ChannelSmoothedCache.ts).
  * Extension point for another policy (e.g. `qaq:...`): add its member to KVCacheConfig, a parser to POLICY_PARSERS,
  * a case to formatKvSpec and to createCache; the compiler's exhaustiveness checks point at every other place.
  */
@@ -33,8 +38,10 @@ export type KVCacheConfig =
       readonly outlierRatio: number;
       readonly sinkTokens: number;
       readonly method: UniformMethod;
+      readonly rotate: Rotation;
+      readonly keys: KeyScaling;
     }
-  | { readonly kind: "kivi"; readonly bits: 2 | 4; readonly groupSize: number; readonly residualLength: number }
+  | { readonly kind: "kivi"; readonly bits: 2 | 4; readonly groupSize: number; readonly residualLength: number; readonly rotate: Rotation }
   | { readonly kind: "blockq"; readonly format: BlockFormat }
   | { readonly kind: "h2o"; readonly budget: number; readonly recent: number }
   | { readonly kind: "streaming"; readonly budget: number; readonly sinkTokens: number }
@@ -59,8 +66,9 @@ const POLICY_PARSERS: { readonly [kind in KVCacheConfig["kind"]]: (p: SpecParams
     const bits = p.choice("bits", ["2", "4"], undefined);
     const groupSize = p.integer("group", KIVI_BLOCK_TOKENS, KIVI_BLOCK_TOKENS, KIVI_BLOCK_TOKENS);
     const residualLength = p.integer("residual", 128, 0, 1 << 20);
+    const rotate = p.choice("rotate", ROTATIONS, "none");
     p.done();
-    return { kind: "kivi", bits: bits === "2" ? 2 : 4, groupSize, residualLength };
+    return { kind: "kivi", bits: bits === "2" ? 2 : 4, groupSize, residualLength, rotate };
   },
   blockq: (p) => ({ kind: "blockq", format: p.bare(["q8_0", "q4_0"]) }),
   h2o: (p) => {
@@ -101,8 +109,10 @@ function parseUniform(p: SpecParams): KVCacheConfig {
   const outlierRatio = p.fraction("outliers", 0);
   const sinkTokens = p.integer("sinks", 0, 0, 1 << 24);
   const method = p.choice("method", ["minmax", "meanclip"], "minmax") === "minmax" ? "minmax" : "meanClip";
+  const rotate = p.choice("rotate", ROTATIONS, "none");
+  const keys = p.choice("keys", KEY_SCALINGS, "token");
   p.done();
-  return { kind: "uniform", keyBits, valueBits, group, outlierRatio, sinkTokens, method };
+  return { kind: "uniform", keyBits, valueBits, group, outlierRatio, sinkTokens, method, rotate, keys };
 }
 
 /** The compact text form of a config, defaults left out (parseKvSpec(formatKvSpec(c)) equals c). */
@@ -119,11 +129,15 @@ export function formatKvSpec(config: KVCacheConfig): string {
         c.outlierRatio !== 0 ? `outliers=${c.outlierRatio}` : "",
         c.sinkTokens !== 0 ? `sinks=${c.sinkTokens}` : "",
         c.method !== "minmax" ? "method=meanclip" : "",
+        c.rotate !== "none" ? `rotate=${c.rotate}` : "",
+        c.keys !== "token" ? `keys=${c.keys}` : "",
       ];
       return `uniform:${[...widths, ...extras].filter((s) => s !== "").join(",")}`;
     }
     case "kivi":
-      return `kivi:bits=${config.bits}${config.residualLength !== 128 ? `,residual=${config.residualLength}` : ""}`;
+      return `kivi:bits=${config.bits}${config.residualLength !== 128 ? `,residual=${config.residualLength}` : ""}${
+        config.rotate !== "none" ? `,rotate=${config.rotate}` : ""
+      }`;
     case "blockq":
       return `blockq:${config.format}`;
     case "h2o":

@@ -86,6 +86,13 @@ export interface KernelExports extends PackedAttentionExports {
   attn_mix_f32(begin: number, end: number, p: number, v: number, out: number, nq: number, headDim: number, vStride: number, T: number): void;
   attn_mix_f16(begin: number, end: number, p: number, v: number, out: number, nq: number, headDim: number, vStride: number, T: number): void;
 
+  /**
+   * rows r in [begin,end) of x [rows, headDim] f32, in place: the randomized Walsh-Hadamard rotation of rotated KV
+   * caches (assembly/hadamard.ts), forward y = H·diag(s)·x/sqrt(D) or (inverse != 0) its transpose; row r uses the
+   * sign flips s of (layer, KV head headBase + r % headCount) drawn from `seed`. headDim: a power of two.
+   */
+  hadamard_rows(begin: number, end: number, x: number, headDim: number, seed: number, layer: number, headBase: number, headCount: number, inverse: number): void;
+
   /** bytes [begin,end): dst[i] = src[i] (memory-bandwidth probe for benchmarks) */
   copy_bytes(begin: number, end: number, src: number, dst: number): void;
 }

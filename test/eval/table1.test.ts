@@ -54,6 +54,13 @@ test("methods group qualitative options and leave the swept setting apart", () =
   assert.deepEqual(methodOf("uniform:k=16,v=3"), { method: "uniform values-only", setting: "v=3" });
   assert.deepEqual(methodOf("qaq:kTol=0.032,vTol=0.8,window=1"), { method: "QAQ (paper, window 1, 1% outliers)", setting: "kTol=0.032,vTol=0.8" });
   assert.deepEqual(methodOf("h2o:budget=64"), { method: "H2O", setting: "budget=64" });
+  // rotation and per-channel keys are methods of their own, not points on the plain method's front
+  assert.deepEqual(methodOf("uniform:bits=3,rotate=hadamard"), { method: "uniform rotated", setting: "bits=3" });
+  assert.deepEqual(methodOf("kivi:bits=2,rotate=hadamard"), { method: "KIVI rotated", setting: "bits=2" });
+  assert.deepEqual(methodOf("qaq:rotate=hadamard,keys=channel"), {
+    method: "QAQ (paper, window 5, 0% outliers, rotated, keys per channel)",
+    setting: "kTol=0.002,vTol=0.05",
+  });
   assert.deepEqual(figure2aPoint("uniform:k=3,v=16"), { part: "keys", bits: 3 });
   assert.equal(figure2aPoint("uniform:bits=3"), undefined);
 });

@@ -2,19 +2,22 @@
  * The `qaq` cache configuration and its compact text form (the part after `qaq:` in `--kv`):
  *
  *   kTol=0.002,vTol=0.05,min=1,max=8,window=5,outliers=0.01,group=head,sinks=0,backing=memory,mode=stream,
- *   variant=paper,quantile=0.9            plus at most one of  budget=32MB | ratio=8
+ *   variant=paper,quantile=0.9,rotate=none,keys=token    plus at most one of  budget=32MB | ratio=8
  *
  * Every key is optional (defaults below); unknown, repeated or out-of-range keys fail with a ConfigError naming the
  * key (`qaq.<key>`; splitting and unknown keys are spec.ts's SpecParams). Sizes: a plain number is bytes;
  * KB/MB/GB are powers of 1000, KiB/MiB/GiB powers of 1024.
  * mode=prompt quantizes the prompt once and never re-quantizes, so it has no backing tier (backing=none, the only
- * value accepted there); mode=stream defaults to backing=memory.
+ * value accepted there); mode=stream defaults to backing=memory. rotate=hadamard (keys and values rotated per KV head
+ * before quantization, RotatedCache.ts) makes outliers default to 0: the rotation spreads the outlier channels.
  */
 import { ConfigError } from "../../util/errors.js";
 import { MAX_PACKED_BITS } from "./bitFormulas.js";
 import { MAX_WINDOW } from "./AttentionWindow.js";
 import type { MemoryBudget } from "./budget.js";
 import { parseSpecParams, type SpecParams } from "../specParams.js";
+import type { Rotation } from "../rotation.js";
+import type { KeyScaling } from "../keyChannels.js";
 
 export type QaqGroup = "head" | "layer";
 export type QaqBacking = "memory" | "file" | "none";
@@ -42,6 +45,9 @@ export interface QaqConfig {
   readonly queryQuantile: number;
   /** null: fixed tolerances */
   readonly budget: MemoryBudget | null;
+  readonly rotate: Rotation;
+  /** keys=channel: keys smoothed per channel before quantization (ChannelSmoothedCache) */
+  readonly keys: KeyScaling;
 }
 
 export const QAQ_DEFAULTS: Omit<QaqConfig, "backing"> = {
@@ -58,11 +64,18 @@ export const QAQ_DEFAULTS: Omit<QaqConfig, "backing"> = {
   variant: "paper",
   queryQuantile: 0.9,
   budget: null,
+  rotate: "none",
+  keys: "token",
 };
+
+/** With a rotation the outlier channels are spread out, so no outliers are kept unless asked for. */
+export function defaultOutlierRatio(rotate: Rotation): number {
+  return rotate === "none" ? QAQ_DEFAULTS.outlierRatio : 0;
+}
 
 type QaqKey =
   | "kTol" | "vTol" | "min" | "max" | "window" | "outliers" | "group" | "sinks" | "backing" | "mode" | "variant"
-  | "quantile" | "budget" | "ratio";
+  | "quantile" | "budget" | "ratio" | "rotate" | "keys";
 
 const SIZE_UNITS: Readonly<Record<string, number>> = {
   "": 1, B: 1, KB: 1e3, MB: 1e6, GB: 1e9, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30,
@@ -80,6 +93,7 @@ export function parseQaqSpec(p: SpecParams): QaqConfig {
   const mode = choice("mode", get("mode"), ["prompt", "stream"], QAQ_DEFAULTS.mode);
   const maxBits = integer("max", get("max"), 1, MAX_PACKED_BITS, QAQ_DEFAULTS.maxBits);
   const backingChoices: readonly QaqBacking[] = mode === "prompt" ? ["none"] : ["memory", "file", "none"];
+  const rotate = choice("rotate", get("rotate"), ["none", "hadamard"] as const, QAQ_DEFAULTS.rotate);
   const config: QaqConfig = {
     kind: "qaq",
     keyTolerance: positive("kTol", get("kTol"), QAQ_DEFAULTS.keyTolerance),
@@ -87,7 +101,7 @@ export function parseQaqSpec(p: SpecParams): QaqConfig {
     minBits: integer("min", get("min"), 0, maxBits, QAQ_DEFAULTS.minBits),
     maxBits,
     window: integer("window", get("window"), 1, MAX_WINDOW, QAQ_DEFAULTS.window),
-    outlierRatio: numberWhere("outliers", get("outliers"), QAQ_DEFAULTS.outlierRatio, "a number in [0, 0.5]", (v) => v >= 0 && v <= 0.5),
+    outlierRatio: numberWhere("outliers", get("outliers"), defaultOutlierRatio(rotate), "a number in [0, 0.5]", (v) => v >= 0 && v <= 0.5),
     group: choice("group", get("group"), ["head", "layer"], QAQ_DEFAULTS.group),
     sinkTokens: integer("sinks", get("sinks"), 0, MAX_SINKS, QAQ_DEFAULTS.sinkTokens),
     backing: choice("backing", get("backing"), backingChoices, defaultBacking(mode)),
@@ -95,6 +109,8 @@ export function parseQaqSpec(p: SpecParams): QaqConfig {
     variant: choice("variant", get("variant"), ["paper", "code"], QAQ_DEFAULTS.variant),
     queryQuantile: numberWhere("quantile", get("quantile"), QAQ_DEFAULTS.queryQuantile, "a number in (0, 1]", (v) => v > 0 && v <= 1),
     budget: parseBudget(get("budget"), get("ratio")),
+    rotate,
+    keys: choice("keys", get("keys"), ["token", "channel"] as const, QAQ_DEFAULTS.keys),
   };
   p.done();
   return config;
@@ -109,7 +125,7 @@ export function formatQaqParams(config: QaqConfig): string {
     config.minBits !== d.minBits ? `min=${config.minBits}` : "",
     config.maxBits !== d.maxBits ? `max=${config.maxBits}` : "",
     config.window !== d.window ? `window=${config.window}` : "",
-    config.outlierRatio !== d.outlierRatio ? `outliers=${config.outlierRatio}` : "",
+    config.outlierRatio !== defaultOutlierRatio(config.rotate) ? `outliers=${config.outlierRatio}` : "",
     config.group !== d.group ? `group=${config.group}` : "",
     config.sinkTokens !== d.sinkTokens ? `sinks=${config.sinkTokens}` : "",
     config.mode !== d.mode ? `mode=${config.mode}` : "",
@@ -118,6 +134,8 @@ export function formatQaqParams(config: QaqConfig): string {
     config.queryQuantile !== d.queryQuantile ? `quantile=${config.queryQuantile}` : "",
     config.budget?.kind === "bytes" ? `budget=${config.budget.bytes}` : "",
     config.budget?.kind === "ratio" ? `ratio=${config.budget.ratio}` : "",
+    config.rotate !== d.rotate ? `rotate=${config.rotate}` : "",
+    config.keys !== d.keys ? `keys=${config.keys}` : "",
   ];
   return parts.filter((part) => part !== "").join(",");
 }

@@ -21,6 +21,8 @@ function uniformMethod(c: Extract<KVCacheConfig, { kind: "uniform" }>): MethodOf
     c.group === "layer" ? " per layer" : "",
     c.sinkTokens > 0 ? ` +${c.sinkTokens} sinks` : "",
     c.method === "meanClip" ? " meanclip" : "",
+    c.rotate === "hadamard" ? " rotated" : "",
+    c.keys === "channel" ? " keys per channel" : "",
   ].join("");
   const setting = part === " values-only" ? `v=${c.valueBits}` : part === " keys-only" ? `k=${c.keyBits}` : c.keyBits === c.valueBits ? `bits=${c.keyBits}` : `k=${c.keyBits},v=${c.valueBits}`;
   return { method: `uniform${part}${extras}`, setting };
@@ -36,6 +38,8 @@ function qaqMethod(c: Extract<KVCacheConfig, { kind: "qaq" }>): MethodOf {
     c.minBits !== 1 || c.maxBits !== 8 ? `bits ${c.minBits}..${c.maxBits}` : "",
     c.queryQuantile !== 0.9 ? `quantile ${c.queryQuantile}` : "",
     c.backing !== "memory" && c.backing !== "none" ? `backing ${c.backing}` : "",
+    c.rotate === "hadamard" ? "rotated" : "",
+    c.keys === "channel" ? "keys per channel" : "",
   ].filter((o) => o !== "");
   const tolerances = `kTol=${c.keyTolerance},vTol=${c.valueTolerance}`;
   const setting = c.budget === null ? tolerances : c.budget.kind === "ratio" ? `ratio=${c.budget.ratio}` : `budget=${c.budget.bytes}`;
@@ -51,7 +55,10 @@ export function methodOf(spec: string): MethodOf {
     case "uniform":
       return uniformMethod(c);
     case "kivi":
-      return { method: c.residualLength === 128 ? "KIVI" : `KIVI (residual ${c.residualLength})`, setting: `bits=${c.bits}` };
+      return {
+        method: `${c.residualLength === 128 ? "KIVI" : `KIVI (residual ${c.residualLength})`}${c.rotate === "hadamard" ? " rotated" : ""}`,
+        setting: `bits=${c.bits}`,
+      };
     case "blockq":
       return { method: "blockq", setting: c.format };
     case "h2o":

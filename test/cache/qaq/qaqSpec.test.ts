@@ -22,12 +22,19 @@ test("every key parses, and the formatted form parses back to the same config", 
   assert.deepEqual(config, {
     kind: "qaq", keyTolerance: 0.01, valueTolerance: 0.2, minBits: 2, maxBits: 6, window: 3, outlierRatio: 0,
     group: "layer", sinkTokens: 4, backing: "file", mode: "stream", variant: "code", queryQuantile: 0.95,
-    budget: { kind: "bytes", bytes: 32e6 },
+    budget: { kind: "bytes", bytes: 32e6 }, rotate: "none", keys: "token",
   });
   assert.deepEqual(parseQaqParams(formatQaqParams(config)), config);
   const ratio = parseQaqParams("ratio=8,backing=none");
   assert.deepEqual(ratio.budget, { kind: "ratio", ratio: 8 });
   assert.deepEqual(parseQaqParams(formatQaqParams(ratio)), ratio);
+});
+
+test("rotate=hadamard makes outliers default to none; an explicit ratio is kept", () => {
+  assert.equal(parseQaqParams("").outlierRatio, 0.01);
+  assert.equal(parseQaqParams("rotate=hadamard").outlierRatio, 0);
+  assert.equal(parseQaqParams("rotate=hadamard,outliers=0.02").outlierRatio, 0.02);
+  assert.equal(parseQaqParams("rotate=hadamard").rotate, "hadamard");
 });
 
 test("registered in the --kv syntax: qaq alone, with parameters, round trip through formatKvSpec", () => {
