@@ -27,7 +27,7 @@ export interface ServerOptions {
   readonly capacity?: number;
   /** requests generating at once (default 4) */
   readonly parallel?: number;
-  /** requests waiting beyond those (default 64); more are refused with 503 */
+  /** requests waiting beyond those (default 64); more are refused with 429 */
   readonly maxQueue?: number;
   readonly apiKey?: string;
   /** default 127.0.0.1 */
@@ -59,7 +59,12 @@ export class QaqServer {
   private constructor(private readonly options: ServerOptions) {
     const { engine } = options;
     const parallel = options.parallel ?? 4;
-    this.scheduler = new Scheduler(engine, options.kv, options.capacity ?? engine.config.seqLen, parallel, options.maxQueue ?? 64, (n) => this.metrics.countTokens(n));
+    this.scheduler = new Scheduler(engine, options.kv, {
+      capacity: options.capacity ?? engine.config.seqLen,
+      parallel,
+      maxQueue: options.maxQueue ?? 64,
+      onTokens: (n) => this.metrics.countTokens(n),
+    });
     this.modelId = options.modelId ?? basename(engine.modelPath);
     this.apiKey = options.apiKey !== undefined ? new ApiKeyCheck(options.apiKey) : undefined;
     this.maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
