@@ -136,19 +136,21 @@ export class Session {
    * For a batched pass (engine/batchFeeds.ts): the segment that feeds `tokens` at this session's position, checked
    * against the capacity, without feeding them; `fedInPass` records them once the pass ran. A forward call may span
    * several passes (a prompt fed in chunks): it begins at the first segment after the previous call ended and ends
-   * with the segment made with `endsCall` (which alone gets the last token's logits and the cache's endForward), so
+   * with the segment made with `endsCall` (which gets the cache's endForward and, unless `logits` is false, the last
+   * token's logits: only an ending segment may have them), so
    * the cache sees the same calls as when the tokens go through `prefill` or `step`.
    */
-  segmentFor(tokens: Int32Array, endsCall: boolean): BatchSegment {
+  segmentFor(tokens: Int32Array, endsCall: boolean, logits = endsCall): BatchSegment {
     if (tokens.length === 0) throw new RangeError("a batched feed needs at least one token");
     const pos = this.fedCount;
     if (pos + tokens.length > this.capacity) throw new ContextOverflowError(pos + tokens.length, this.capacity, "session context");
+    if (logits && !endsCall) throw new RangeError("only a segment that ends its forward call gets logits");
     const firstPos = this.openCallStart ?? pos;
     return {
       tokens,
       pos0: pos,
       cache: this.cache,
-      logits: endsCall ? "last" : "none",
+      logits: logits ? "last" : "none",
       ...(endsCall ? { endForward: { firstPos, nTok: pos + tokens.length - firstPos } } : {}),
     };
   }

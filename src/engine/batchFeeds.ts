@@ -16,10 +16,12 @@ export interface SessionFeed {
   readonly session: Session;
   readonly tokens: Int32Array;
   readonly endsCall: boolean;
+  /** whether the last token's logits are wanted (default: endsCall; a prompt chunk may end a call without them) */
+  readonly logits?: boolean;
 }
 
 /**
- * Runs `feeds` (each session at most once) and hands each ending feed's logits to `onLogits(index in feeds, logits)`
+ * Runs `feeds` (each session at most once) and hands each ending feed's logits (unless it asked for none) to `onLogits(index in feeds, logits)`
  * right after its pass (a view valid until the next pass). Returns the number of passes run. When a pass fails every
  * session fed here is reset (its cache may hold part of the failed pass) and the error is thrown.
  */
@@ -48,7 +50,7 @@ export function runFeeds(engine: Engine, feeds: readonly SessionFeed[], onLogits
         const f = feeds[feed]!;
         const take = Math.min(room, f.tokens.length - offset);
         const whole = offset + take === f.tokens.length;
-        const segment = f.session.segmentFor(f.tokens.subarray(offset, offset + take), whole && f.endsCall);
+        const segment = f.session.segmentFor(f.tokens.subarray(offset, offset + take), whole && f.endsCall, whole && (f.logits ?? f.endsCall));
         segments.push(segment);
         fedBy.push(f.session);
         if (segment.logits !== "none") owners.push(feed);

@@ -81,6 +81,11 @@ export class GenerationJob {
     return this.pending >= 0 ? "decode" : "prefill";
   }
 
+  /** Positions the job can reach: its prompt and max_tokens, at most `capacity`. */
+  finalPositions(capacity: number): number {
+    return Math.min(capacity, this.spec.promptIds.length + this.spec.maxTokens);
+  }
+
   /** Prompt tokens not fed yet. */
   get promptLeft(): number {
     return this.spec.promptIds.length - this.position;
@@ -113,9 +118,10 @@ export class GenerationJob {
 
   /**
    * What this job feeds in the next step: its pending token, or the next chunk of at most `budget` prompt tokens
-   * (ending the prompt's forward call when it is the last chunk).
+   * (ending the prompt's forward call when it is the last chunk, or every chunk with `chunkCalls`: a cache sharing
+   * a byte budget plans its widths at each call's end, so its bytes stay bounded while a long prompt goes in).
    */
-  nextFeed(budget: number): SessionFeed {
+  nextFeed(budget: number, chunkCalls = false): SessionFeed {
     const session = this.session!;
     if (this.pending >= 0) {
       this.one[0] = this.pending;
@@ -123,7 +129,8 @@ export class GenerationJob {
     }
     const from = session.position;
     const to = Math.min(this.spec.promptIds.length, from + Math.max(1, budget));
-    return { session, tokens: this.spec.promptIds.subarray(from, to), endsCall: to === this.spec.promptIds.length };
+    const last = to === this.spec.promptIds.length;
+    return { session, tokens: this.spec.promptIds.subarray(from, to), endsCall: last || chunkCalls, logits: last };
   }
 
   /**

@@ -15,6 +15,7 @@ import type { Engine } from "../engine/Engine.js";
 import { runFeeds, type SessionFeed } from "../engine/batchFeeds.js";
 import { errors } from "./apiErrors.js";
 import type { GenerationJob } from "./GenerationJob.js";
+import type { KvBudget } from "./KvBudget.js";
 
 export interface SchedulerCounters {
   sessionsOpened: number;
@@ -38,6 +39,10 @@ export interface SchedulerOptions {
   readonly minPrefillTokens?: number;
   /** called with the number of tokens each step generated (for the metrics) */
   readonly onTokens?: (count: number) => void;
+  /** one cap on the hot KV bytes of all sessions (--kv-budget; KvBudget.ts) */
+  readonly kvBudget?: KvBudget;
+  /** called after every step, before the jobs that ended are released (the page's cache map, tests) */
+  readonly onStep?: (active: readonly GenerationJob[]) => void;
 }
 
 export class Scheduler {
@@ -52,6 +57,10 @@ export class Scheduler {
   readonly stepTokens: number;
   readonly minPrefillTokens: number;
   private readonly onTokens: (count: number) => void;
+  readonly kvBudget: KvBudget | undefined;
+  private readonly onStep: ((active: readonly GenerationJob[]) => void) | undefined;
+  /** the bytes each active job reserved from the budget */
+  private readonly reservations = new Map<GenerationJob, number>();
 
   constructor(
     private readonly engine: Engine,
@@ -64,6 +73,8 @@ export class Scheduler {
     this.stepTokens = options.stepTokens ?? engine.model.maxBlock;
     this.minPrefillTokens = options.minPrefillTokens ?? Math.max(1, Math.floor(this.stepTokens / 4));
     this.onTokens = options.onTokens ?? (() => {});
+    this.kvBudget = options.kvBudget;
+    this.onStep = options.onStep;
   }
 
   get queueLength(): number {
@@ -74,8 +85,16 @@ export class Scheduler {
     return this.active;
   }
 
-  /** Queues a job (FIFO); throws the 429 ApiError when `parallel` are active and the queue is full. */
+  /**
+   * Queues a job (FIFO); throws the 429 ApiError when `parallel` are active and the queue is full, and the 503 one
+   * when the job alone needs more than the whole --kv-budget.
+   */
   submit(job: GenerationJob): void {
+    if (this.kvBudget) {
+      const positions = job.finalPositions(this.capacity);
+      const need = this.kvBudget.need(positions);
+      if (need > this.kvBudget.totalBytes) throw errors.kvBudget(need, positions, this.kvBudget.spec, this.kvBudget.totalBytes);
+    }
     if (this.active.length >= this.parallel && this.queue.length >= this.maxQueue) throw errors.queueFull(this.active.length, this.queue.length);
     this.queue.push(job);
     if (!this.running) void this.run();
@@ -126,10 +145,11 @@ export class Scheduler {
       owners.push(job);
     }
     let budget = Math.max(this.stepTokens - decoding.length, this.minPrefillTokens);
+    const chunkCalls = this.kvBudget?.mode === "shrink";
     for (const job of this.active) {
       if (budget <= 0) break;
       if (job.state !== "active" || job.phase !== "prefill") continue;
-      const feed = job.nextFeed(budget);
+      const feed = job.nextFeed(budget, chunkCalls);
       feeds.push(feed);
       owners.push(job);
       budget -= feed.tokens.length;
@@ -137,6 +157,7 @@ export class Scheduler {
     const before = owners.reduce((sum, job) => sum + job.completionTokens, 0);
     if (feeds.length > 0) {
       try {
+        if (chunkCalls) this.shareBudget(feeds, owners);
         this.counters.forwardPasses += runFeeds(this.engine, feeds, (i, logits) => owners[i]!.accept(logits));
         this.counters.tokensFed += feeds.reduce((sum, f) => sum + f.tokens.length, 0);
       } catch (error) {
@@ -146,16 +167,36 @@ export class Scheduler {
     }
     const generated = owners.reduce((sum, job) => sum + job.completionTokens, 0) - before;
     if (generated > 0) this.onTokens(generated);
+    this.onStep?.(this.active);
     for (const job of [...this.active]) if (job.state !== "active") this.retire(job);
   }
 
-  /** Moves queued jobs to active, oldest first, while there is room; a job whose cache cannot be made fails alone. */
+  /** Divides the shrinking caches' budget for this step: every active job, at its position after the step. */
+  private shareBudget(feeds: readonly SessionFeed[], owners: readonly GenerationJob[]): void {
+    const fed = new Map<GenerationJob, number>(owners.map((job, i) => [job, feeds[i]!.tokens.length]));
+    const sessions = [];
+    for (const job of this.active) {
+      if (job.cache) sessions.push({ cache: job.cache, positionsAfterStep: job.position + (fed.get(job) ?? 0), fed: fed.has(job) });
+    }
+    this.kvBudget!.share(sessions);
+  }
+
+  /**
+   * Moves queued jobs to active, oldest first, while there is room (a slot, and with --kv-budget the bytes the job
+   * may need: the oldest job waits for them and the ones behind it wait too, so a long request is not starved by
+   * short ones); a job whose cache cannot be made fails alone.
+   */
   private admit(): void {
     while (this.active.length < this.parallel && this.queue.length > 0) {
-      const job = this.queue.shift()!;
+      const job = this.queue[0]!;
+      const need = this.kvBudget?.need(job.finalPositions(this.capacity)) ?? 0;
+      if (this.kvBudget && !this.kvBudget.fits(need)) break;
+      this.queue.shift();
       if (!job.open(this.engine, this.kv, this.capacity)) continue;
       this.counters.sessionsOpened++;
       this.active.push(job);
+      this.kvBudget?.reserve(need);
+      this.reservations.set(job, need);
       if (job.state !== "active") this.retire(job);
     }
   }
@@ -165,6 +206,8 @@ export class Scheduler {
     if (at < 0) return;
     this.active.splice(at, 1);
     job.release();
+    this.kvBudget?.release(this.reservations.get(job) ?? 0);
+    this.reservations.delete(job);
     this.counters.sessionsReleased++;
   }
 }

@@ -41,6 +41,13 @@ export const errors = {
   /** 429, as OpenAI's rate limit: its clients retry it after a pause by themselves */
   queueFull: (parallel: number, queue: number) =>
     new ApiError(429, "rate_limit_error", "queue_full", `the server is at capacity (${parallel} generating, ${queue} queued); retry later`),
+  kvBudget: (need: number, positions: number, spec: string, budget: number) =>
+    new ApiError(
+      503,
+      "overloaded_error",
+      "kv_budget_exceeded",
+      `this request can reach ${positions} positions, whose ${spec} KV cache needs ${need} bytes; the server's --kv-budget is ${budget} bytes for all requests together: lower max_tokens or the prompt`,
+    ),
   shuttingDown: () => new ApiError(503, "overloaded_error", "shutting_down", "the server is shutting down"),
   internal: (detail: string) => new ApiError(500, "server_error", "internal_error", detail),
 };

@@ -84,6 +84,10 @@ export class ServerMetrics {
     metric("qaq_tokens_fed_total", "counter", "Tokens fed through the forward passes (prompt and decode, all requests).", [["", scheduler.counters.tokensFed]]);
     metric("qaq_kv_hot_bytes", "gauge", "Bytes allocated by the active sessions' KV caches (measured buffers).", [["", hot]]);
     metric("qaq_kv_backing_bytes", "gauge", "Bytes of the active sessions' KV caches' backing store.", [["", backing]]);
+    if (scheduler.kvBudget) {
+      metric("qaq_kv_budget_bytes", "gauge", "The --kv-budget: hot KV bytes all sessions may hold together.", [["", scheduler.kvBudget.totalBytes]]);
+      metric("qaq_kv_reserved_bytes", "gauge", "Bytes of the budget reserved by the active sessions (what each may need at its last position).", [["", scheduler.kvBudget.reservedBytes]]);
+    }
     metric(
       "qaq_requests_total",
       "counter",
