@@ -8,7 +8,8 @@ import { emit } from "./timing.js";
  * `requests` chat completions in all; every fourth is aborted by its client after its first streamed text. Counted:
  * requests that should have succeeded and did not (wrong status, a stream without [DONE], no text), time to first
  * token and tokens per second per request (p50, p99), aggregate tokens per second, and the process's resident memory
- * after the first 20 requests and after the run (a leak would show as growth), with the server's own counters
+ * after the first 20 requests, half way and after the run (a leak keeps growing; warm-up levels off), with the
+ * server's own counters
  * (sessions opened = released, caches freed).
  */
 export async function benchServeLoad(label: string, modelPath: string, tokenizerPath: string | undefined, kv: string, clients: number, requests: number, maxTokens: number): Promise<void> {
@@ -21,6 +22,7 @@ export async function benchServeLoad(label: string, modelPath: string, tokenizer
   let cancelled = 0;
   let completionTokens = 0;
   let rssAfter20 = 0;
+  let rssAtHalf = 0;
   let done = 0;
   let next = 0;
   const t0 = performance.now();
@@ -77,6 +79,7 @@ export async function benchServeLoad(label: string, modelPath: string, tokenizer
     } finally {
       done++;
       if (done === 20) rssAfter20 = process.memoryUsage().rss;
+      if (done === Math.floor(requests / 2)) rssAtHalf = process.memoryUsage().rss;
     }
   };
   const worker = async (): Promise<void> => {
@@ -110,7 +113,9 @@ export async function benchServeLoad(label: string, modelPath: string, tokenizer
     aggregateCompletionTokensPerSecond: Math.round(completionTokens / seconds),
     seconds: Math.round(seconds * 10) / 10,
     rssAfter20Mb: Math.round(rssAfter20 / 2 ** 20),
+    rssAtHalfMb: Math.round(rssAtHalf / 2 ** 20),
     rssAfterRunMb: Math.round(rssAfter / 2 ** 20),
+    rssGrowthSecondHalf: Math.round((rssAfter / rssAtHalf - 1) * 1000) / 1000,
     rssGrowth: Math.round((rssAfter / rssAfter20 - 1) * 1000) / 1000,
     sessionsOpened,
     sessionsReleased,

@@ -66,7 +66,7 @@ export class KvBudget {
     const { nLayers, nKvHeads, headDim } = engine.config;
     const budget = new KvBudget(totalBytes, needAt, 2 * 2 * nLayers * nKvHeads * headDim, kv.kind === "qaq" ? "shrink" : "reserve", probe.spec);
     if (needAt[1]! > totalBytes) {
-      throw new ConfigError("kv-budget", `at least ${needAt[1]} bytes: one token of a ${probe.spec} cache needs that much`, totalBytes);
+      throw new ConfigError("kv-budget", `at least ${needAt[1]} bytes: the first positions of a ${probe.spec} cache take that much (a ${capacity}-position conversation: ${needAt[capacity]})`, totalBytes);
     }
     return budget;
   }
