@@ -1,6 +1,7 @@
 import { parseKvFlag } from "./kvFlag.js";
 import { QaqServer } from "../server/QaqServer.js";
 import { ConfigError } from "../util/errors.js";
+import { parseByteSize } from "../cache/qaq/qaqSpec.js";
 import { numberFlag, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import { DEFAULT_THREADS_TEXT } from "./defaults.js";
 import { contextFromArgs, loadEngineFromArgs } from "./generateCommand.js";
@@ -14,6 +15,7 @@ export const SERVE_FLAGS: FlagTable = {
   port: { kind: "int", help: "port to listen on (0 = any free port)", defaultText: "8080" },
   kv: { kind: "string", help: "KV-cache spec of every request's cache (fp32, fp16, qaq, ...; see README)", defaultText: "fp32" },
   ctx: { kind: "int", help: "positions each request's cache holds (prompt + reply), at most the model's", defaultText: "the model's context" },
+  "kv-budget": { kind: "string", help: "cap on the hot KV bytes of all requests together (e.g. 64MB): qaq caches shrink to share it, others wait for room" },
   parallel: { kind: "int", help: "requests generating at once, each with its own KV cache", defaultText: "4" },
   queue: { kind: "int", help: "requests waiting beyond --parallel; more get 503", defaultText: "64" },
   "api-key": { kind: "string", help: "require Authorization: Bearer KEY on /v1/* and /metrics" },
@@ -21,7 +23,7 @@ export const SERVE_FLAGS: FlagTable = {
   quiet: QUIET_FLAG,
 };
 
-export const SERVE_USAGE = "[--model F] [--host 127.0.0.1] [--port 8080] [--kv SPEC] [--parallel N] [--api-key KEY] [flags]";
+export const SERVE_USAGE = "[--model F] [--host 127.0.0.1] [--port 8080] [--kv SPEC] [--kv-budget 256MB] [--parallel N] [--api-key KEY] [flags]";
 export const SERVE_SUMMARY = "OpenAI-compatible HTTP server (chat and completions, streaming), a KV cache per request.";
 export const SERVE_NOTES =
   "Endpoints: POST /v1/chat/completions, POST /v1/completions, GET /v1/models, GET /health, GET /metrics (Prometheus). " +
@@ -39,11 +41,19 @@ export async function serveCommand(args: ParsedArgs, io: CliIo): Promise<void> {
   const apiKey = stringFlag(args, "api-key");
   if (apiKey === "") throw new ConfigError("api-key", "a non-empty key", apiKey);
   const host = stringFlag(args, "host") ?? "127.0.0.1";
+  const budgetText = stringFlag(args, "kv-budget");
+  const kvBudgetBytes = budgetText !== undefined ? parseByteSize(budgetText, "kv-budget") : undefined;
   const engine = await loadEngineFromArgs(args);
   try {
     const capacity = contextFromArgs(args, engine);
-    const server = await QaqServer.start({ engine, kv, capacity, parallel, maxQueue, host, port, ...(apiKey !== undefined ? { apiKey } : {}) });
-    io.err(`qaq serve: ${server.modelId} on ${server.url} (KV cache ${stringFlag(args, "kv") ?? "fp32"}, ${parallel} parallel, context ${capacity}); Ctrl-C stops\n`);
+    const server = await QaqServer.start({
+      engine, kv, capacity, parallel, maxQueue, host, port,
+      ...(apiKey !== undefined ? { apiKey } : {}),
+      ...(kvBudgetBytes !== undefined ? { kvBudgetBytes } : {}),
+    });
+    const budget = server.scheduler.kvBudget;
+    const budgetNote = budget ? `, KV budget ${budget.totalBytes} bytes (a ${capacity}-position conversation needs ${budget.need(capacity)})` : "";
+    io.err(`qaq serve: ${server.modelId} on ${server.url} (KV cache ${stringFlag(args, "kv") ?? "fp32"}, ${parallel} parallel, context ${capacity}${budgetNote}); Ctrl-C stops\n`);
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         process.off("SIGINT", stop);

@@ -2,6 +2,7 @@ import type { ReportingCache } from "../cache/CacheReportView.js";
 import type { KVCacheConfig } from "../cache/spec.js";
 import { ContextOverflowError } from "../util/errors.js";
 import type { Engine } from "./Engine.js";
+import type { BatchSegment } from "../model/llama.js";
 
 export interface SessionOptions {
   /** positions the session may hold: at most the model's context (default: the model's context) */
@@ -29,6 +30,8 @@ export class Session {
   private fedCount = 0;
   private readonly one = new Int32Array(1);
   private ownsCache = false;
+  /** first position of a forward call being fed over several batched passes (batchFeeds.ts), else undefined */
+  private openCallStart: number | undefined;
 
   /** A session on a new cache of `config`, sized to `capacity` positions; `dispose` frees the cache. */
   static open(engine: Engine, config: KVCacheConfig, capacity = engine.config.seqLen): Session {
@@ -126,6 +129,38 @@ export class Session {
   reset(): void {
     this.cache.reset();
     this.fedCount = 0;
+    this.openCallStart = undefined;
+  }
+
+  /**
+   * For a batched pass (engine/batchFeeds.ts): the segment that feeds `tokens` at this session's position, checked
+   * against the capacity, without feeding them; `fedInPass` records them once the pass ran. A forward call may span
+   * several passes (a prompt fed in chunks): it begins at the first segment after the previous call ended and ends
+   * with the segment made with `endsCall` (which gets the cache's endForward and, unless `logits` is false, the last
+   * token's logits: only an ending segment may have them), so
+   * the cache sees the same calls as when the tokens go through `prefill` or `step`.
+   */
+  segmentFor(tokens: Int32Array, endsCall: boolean, logits = endsCall): BatchSegment {
+    if (tokens.length === 0) throw new RangeError("a batched feed needs at least one token");
+    const pos = this.fedCount;
+    if (pos + tokens.length > this.capacity) throw new ContextOverflowError(pos + tokens.length, this.capacity, "session context");
+    if (logits && !endsCall) throw new RangeError("only a segment that ends its forward call gets logits");
+    const firstPos = this.openCallStart ?? pos;
+    return {
+      tokens,
+      pos0: pos,
+      cache: this.cache,
+      logits: logits ? "last" : "none",
+      ...(endsCall ? { endForward: { firstPos, nTok: pos + tokens.length - firstPos } } : {}),
+    };
+  }
+
+  /** Records the tokens of a segment from `segmentFor` once its pass has run. */
+  fedInPass(segment: BatchSegment): void {
+    if (segment.pos0 !== this.fedCount) throw new RangeError(`fedInPass: segment at ${segment.pos0}, session at ${this.fedCount}`);
+    if (this.openCallStart === undefined) this.openCallStart = segment.pos0;
+    if (segment.endForward) this.openCallStart = undefined;
+    this.remember(segment.tokens);
   }
 
   /** Frees the cache when the session created it (Session.open); a cache passed in stays the caller's. */
@@ -135,6 +170,7 @@ export class Session {
 
   private forward(tokens: Int32Array, wanted: "last" | "all"): Float32Array {
     const pos = this.fedCount;
+    if (this.openCallStart !== undefined) throw new RangeError("a batched forward call is still open on this session");
     if (pos + tokens.length > this.capacity) throw new ContextOverflowError(pos + tokens.length, this.capacity, "session context");
     let logits: Float32Array;
     try {

@@ -19,6 +19,7 @@ import { ServerMetrics } from "./metrics.js";
 import * as shapes from "./openaiShapes.js";
 import { parseChatRequest, parseCompletionRequest, type ApiRequest } from "./requests.js";
 import { Scheduler } from "./Scheduler.js";
+import { KvBudget } from "./KvBudget.js";
 
 export interface ServerOptions {
   readonly engine: Engine;
@@ -27,7 +28,7 @@ export interface ServerOptions {
   readonly capacity?: number;
   /** requests generating at once (default 4) */
   readonly parallel?: number;
-  /** requests waiting beyond those (default 64); more are refused with 503 */
+  /** requests waiting beyond those (default 64); more are refused with 429 */
   readonly maxQueue?: number;
   readonly apiKey?: string;
   /** default 127.0.0.1 */
@@ -38,6 +39,8 @@ export interface ServerOptions {
   readonly maxBodyBytes?: number;
   /** the model id in /v1/models and responses (default the model file's name) */
   readonly modelId?: string;
+  /** one cap on the hot KV bytes of all sessions together (KvBudget.ts); none by default */
+  readonly kvBudgetBytes?: number;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => Promise<void> | void;
@@ -59,7 +62,15 @@ export class QaqServer {
   private constructor(private readonly options: ServerOptions) {
     const { engine } = options;
     const parallel = options.parallel ?? 4;
-    this.scheduler = new Scheduler(engine, options.kv, options.capacity ?? engine.config.seqLen, parallel, options.maxQueue ?? 64, (n) => this.metrics.countTokens(n));
+    const capacity = options.capacity ?? engine.config.seqLen;
+    const kvBudget = options.kvBudgetBytes !== undefined ? KvBudget.create(engine, options.kv, capacity, options.kvBudgetBytes) : undefined;
+    this.scheduler = new Scheduler(engine, options.kv, {
+      capacity,
+      parallel,
+      maxQueue: options.maxQueue ?? 64,
+      onTokens: (n) => this.metrics.countTokens(n),
+      ...(kvBudget ? { kvBudget } : {}),
+    });
     this.modelId = options.modelId ?? basename(engine.modelPath);
     this.apiKey = options.apiKey !== undefined ? new ApiKeyCheck(options.apiKey) : undefined;
     this.maxBodyBytes = options.maxBodyBytes ?? 1 << 20;

@@ -2,7 +2,7 @@
  * Errors in the shape OpenAI's API returns and its clients parse: `{"error": {"message", "type", "code", "param"}}`
  * with the HTTP status that goes with each. `param` names the request field at fault when there is one.
  */
-export type ApiErrorType = "invalid_request_error" | "authentication_error" | "not_found_error" | "server_error" | "overloaded_error";
+export type ApiErrorType = "invalid_request_error" | "authentication_error" | "not_found_error" | "server_error" | "overloaded_error" | "rate_limit_error";
 
 export class ApiError extends Error {
   constructor(
@@ -38,8 +38,16 @@ export const errors = {
   tooLarge: (limit: number) => new ApiError(413, "invalid_request_error", "request_too_large", `the request body exceeds ${limit} bytes`),
   contextExceeded: (needed: number, limit: number) =>
     new ApiError(400, "invalid_request_error", "context_length_exceeded", `the prompt has ${needed} tokens; the context holds ${limit}`, "messages"),
-  busy: (parallel: number, queue: number) =>
-    new ApiError(503, "overloaded_error", "server_busy", `the server is at capacity (${parallel} generating, ${queue} queued); retry later`),
+  /** 429, as OpenAI's rate limit: its clients retry it after a pause by themselves */
+  queueFull: (parallel: number, queue: number) =>
+    new ApiError(429, "rate_limit_error", "queue_full", `the server is at capacity (${parallel} generating, ${queue} queued); retry later`),
+  kvBudget: (need: number, positions: number, spec: string, budget: number) =>
+    new ApiError(
+      503,
+      "overloaded_error",
+      "kv_budget_exceeded",
+      `this request can reach ${positions} positions, whose ${spec} KV cache needs ${need} bytes; the server's --kv-budget is ${budget} bytes for all requests together: lower max_tokens or the prompt`,
+    ),
   shuttingDown: () => new ApiError(503, "overloaded_error", "shutting_down", "the server is shutting down"),
   internal: (detail: string) => new ApiError(500, "server_error", "internal_error", detail),
 };

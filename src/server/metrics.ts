@@ -79,8 +79,15 @@ export class ServerMetrics {
     metric("qaq_parallel_sessions", "gauge", "Requests that may generate at once (--parallel).", [["", scheduler.parallel]]);
     metric("qaq_sessions_opened_total", "counter", "KV caches created for requests.", [["", scheduler.counters.sessionsOpened]]);
     metric("qaq_sessions_released_total", "counter", "KV caches freed (finished, failed or cancelled requests).", [["", scheduler.counters.sessionsReleased]]);
+    metric("qaq_scheduler_steps_total", "counter", "Scheduling steps run (each feeds every active request its next tokens).", [["", scheduler.counters.steps]]);
+    metric("qaq_forward_passes_total", "counter", "Batched forward passes run (the weights are read once per pass for all its tokens).", [["", scheduler.counters.forwardPasses]]);
+    metric("qaq_tokens_fed_total", "counter", "Tokens fed through the forward passes (prompt and decode, all requests).", [["", scheduler.counters.tokensFed]]);
     metric("qaq_kv_hot_bytes", "gauge", "Bytes allocated by the active sessions' KV caches (measured buffers).", [["", hot]]);
     metric("qaq_kv_backing_bytes", "gauge", "Bytes of the active sessions' KV caches' backing store.", [["", backing]]);
+    if (scheduler.kvBudget) {
+      metric("qaq_kv_budget_bytes", "gauge", "The --kv-budget: hot KV bytes all sessions may hold together.", [["", scheduler.kvBudget.totalBytes]]);
+      metric("qaq_kv_reserved_bytes", "gauge", "Bytes of the budget reserved by the active sessions (what each may need at its last position).", [["", scheduler.kvBudget.reservedBytes]]);
+    }
     metric(
       "qaq_requests_total",
       "counter",

@@ -28,10 +28,10 @@ function runs(order: string[]): string {
   return order.filter((label, i) => label !== order[i - 1]).join("");
 }
 
-test("active jobs take turns one token each; the queue is served oldest first", { timeout: 30_000 }, async () => {
+test("active jobs advance one token each per step, batched; the queue is served oldest first", { timeout: 30_000 }, async () => {
   const order: string[] = [];
   const results = new Map<string, JobResult>();
-  const scheduler = new Scheduler(engine, { kind: "fp32" }, 64, 2, 8);
+  const scheduler = new Scheduler(engine, { kind: "fp32" }, { capacity: 64, parallel: 2, maxQueue: 8 });
   for (const label of ["A", "B", "C"]) scheduler.submit(job(label, order, results));
   await scheduler.idle();
   // A and B alternate while both are active; C starts when a slot frees
@@ -45,20 +45,25 @@ test("active jobs take turns one token each; the queue is served oldest first", 
   }
   assert.ok(order.indexOf("C") > order.lastIndexOf("A"), "C waited for a free slot");
   assert.deepEqual([...results.values()].map((r) => r.finishReason), ["length", "length", "length"]);
-  assert.deepEqual(scheduler.counters, { sessionsOpened: 3, sessionsReleased: 3, jobsCancelled: 0 });
+  const { sessionsOpened, sessionsReleased, jobsCancelled, steps, forwardPasses } = scheduler.counters;
+  assert.deepEqual({ sessionsOpened, sessionsReleased, jobsCancelled }, { sessionsOpened: 3, sessionsReleased: 3, jobsCancelled: 0 });
+  // A and B share their steps (one pass each for both), then C runs alone: 8 + 8 steps, not 8 + 8 + 8
+  assert.equal(steps, 16);
+  assert.equal(forwardPasses, 16);
 });
 
-test("a full queue refuses with 503; a cancelled queued job never opens a cache", { timeout: 30_000 }, async () => {
+test("a full queue refuses with 429; a cancelled queued job never opens a cache", { timeout: 30_000 }, async () => {
   const order: string[] = [];
   const results = new Map<string, JobResult>();
-  const scheduler = new Scheduler(engine, { kind: "fp32" }, 64, 1, 1);
+  const scheduler = new Scheduler(engine, { kind: "fp32" }, { capacity: 64, parallel: 1, maxQueue: 1 });
   const a = job("A", order, results);
   const b = job("B", order, results);
   scheduler.submit(a);
   scheduler.submit(b);
-  assert.throws(() => scheduler.submit(job("C", order, results)), (e: { status?: number }) => e.status === 503);
+  assert.throws(() => scheduler.submit(job("C", order, results)), (e: { status?: number }) => e.status === 429);
   scheduler.cancel(b);
   await scheduler.idle();
   assert.equal(runs(order), "A");
-  assert.deepEqual(scheduler.counters, { sessionsOpened: 1, sessionsReleased: 1, jobsCancelled: 1 });
+  const { sessionsOpened, sessionsReleased, jobsCancelled } = scheduler.counters;
+  assert.deepEqual({ sessionsOpened, sessionsReleased, jobsCancelled }, { sessionsOpened: 1, sessionsReleased: 1, jobsCancelled: 1 });
 });

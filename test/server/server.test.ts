@@ -220,7 +220,7 @@ test("a client that aborts a stream cancels its generation and its cache is disp
   });
 });
 
-test("4 concurrent streams with 2 in parallel all complete, each with the text it has alone; a full queue gives 503", { timeout: 60_000 }, async () => {
+test("4 concurrent streams with 2 in parallel all complete, each with the text it has alone; a full queue gives 429", { timeout: 60_000 }, async () => {
   const prompts = ["Once upon a time", "The cat", "Tom had a ball", "One day"];
   const expected = await Promise.all(prompts.map((p) => libraryText(engine.tokenizer.encode(p), 30, { kind: "greedy" })));
   await withServer({ parallel: 2, maxQueue: 2 }, async (server, client) => {
@@ -240,7 +240,7 @@ test("4 concurrent streams with 2 in parallel all complete, each with the text i
       ),
     );
     assert.deepEqual(await Promise.all(streams), expected.map((e) => e.text));
-    assert.equal(busy, 503);
+    assert.equal(busy, 429);
     assert.ok(peakQueue >= 1, "some requests waited in the queue");
     assert.equal(server.scheduler.activeJobs.length, 0);
   });

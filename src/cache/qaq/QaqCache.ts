@@ -34,7 +34,7 @@ import { PackedSequence } from "../PackedSequence.js";
 import { AttentionWindow } from "./AttentionWindow.js";
 import { WasmRowCoder } from "./windowCoder.js";
 import { createBackingTier, type BackingTier, type KvPart } from "./BackingTier.js";
-import { fitToleranceScale } from "./budget.js";
+import { fitToleranceScale, type MemoryBudget } from "./budget.js";
 import { GroupRangeMeter } from "./GroupRangeMeter.js";
 import { QaqLayer } from "./QaqLayer.js";
 import type { QaqConfig } from "./qaqSpec.js";
@@ -60,6 +60,8 @@ export class QaqCache implements KVCache, CacheReportView {
   private readonly counters = new QaqStatsCounter();
   private readonly sinks: number;
   private promptQuantized = false;
+  /** the budget in force: the spec's, or one set from outside (setBudgetBytes) */
+  private budget: MemoryBudget | null;
   /** fp16 rounding of an appended block: bits [nTok, kvDim] and their f32 values, for keys and values */
   private rounded = { keyBits: new Uint16Array(0), valueBits: new Uint16Array(0), keys: new Float32Array(0), values: new Float32Array(0) };
   nextPos = 0;
@@ -96,6 +98,18 @@ export class QaqCache implements KVCache, CacheReportView {
     this.requantizer = new Requantizer(this.backing, groupLength, this.sinks);
     this.meter = new GroupRangeMeter(groupLength, config.outlierRatio);
     checkFeasibleBudget(config, shape, this.cheapestBytes(maxTokens));
+    this.budget = config.budget;
+  }
+
+  /**
+   * Sets the hot bytes this cache may hold from its next planning step on (stream mode): how `qaq serve --kv-budget`
+   * shares one budget among its sessions, re-dividing it as sessions come and go. A limit below what the cheapest
+   * allocation needs is met as closely as it can be (the cheapest allocation); the caller keeps limits feasible.
+   */
+  setBudgetBytes(bytes: number): void {
+    if (this.config.mode !== "stream") throw new ConfigError("qaq.mode", "stream for a budget (in prompt mode the tokens after the prompt stay in fp16)", this.config.mode);
+    if (!(bytes >= 0 && Number.isFinite(bytes))) throw new ConfigError("qaq budget bytes", "a finite number >= 0", bytes);
+    this.budget = { kind: "bytes", bytes };
   }
 
   storedTokens(layer: number): number {
@@ -261,7 +275,7 @@ export class QaqCache implements KVCache, CacheReportView {
 
   /** λ = 1, or the λ the budget search finds (starting from the previous step's). */
   private toleranceScale(): number {
-    const budget = this.config.budget;
+    const budget = this.budget;
     if (budget === null) return 1;
     const limit = this.planner.budgetLimit(budget);
     let fixed = this.nbytes().hot;

@@ -146,19 +146,20 @@ function defaultBacking(mode: QaqMode): QaqBacking {
 
 function parseBudget(budget: string | undefined, ratio: string | undefined): MemoryBudget | null {
   if (budget !== undefined && ratio !== undefined) throw new ConfigError("qaq.budget", "either budget= or ratio=, not both", `budget=${budget},ratio=${ratio}`);
-  if (budget !== undefined) return { kind: "bytes", bytes: parseSize(budget) };
+  if (budget !== undefined) return { kind: "bytes", bytes: parseByteSize(budget) };
   if (ratio !== undefined) {
     return { kind: "ratio", ratio: numberWhere("ratio", ratio, 1, "a finite number ≥ 1 (compression vs fp16)", (v) => v >= 1 && v < Infinity) };
   }
   return null;
 }
 
-function parseSize(text: string): number {
+/** A byte size: a number of bytes or with KB, MB, GB (powers of 1000), KiB, MiB, GiB; `field` names it in errors. */
+export function parseByteSize(text: string, field = "qaq.budget"): number {
   const match = /^(\d+(?:\.\d+)?)\s*([A-Za-z]*)$/.exec(text);
   const unit = match ? SIZE_UNITS[match[2]!] : undefined;
   const bytes = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : Number.NaN;
   if (!(bytes >= 1) || !Number.isSafeInteger(bytes)) {
-    throw new ConfigError("qaq.budget", "a size ≥ 1 byte: a number of bytes or with KB, MB, GB, KiB, MiB, GiB", text);
+    throw new ConfigError(field, "a size ≥ 1 byte: a number of bytes or with KB, MB, GB, KiB, MiB, GiB", text);
   }
   return bytes;
 }
