@@ -8,7 +8,6 @@
  * 1-D tensors stay as they are (F32 for llama2.c). Every quantized tensor's round-trip error is measured on the way
  * (roundTripError.ts) and returned with the list of what was written.
  */
-import { basename, extname } from "node:path";
 import { FileFormatError, UsageError } from "../util/errors.js";
 import { GGML_TYPES, quantizeValues } from "./gguf/ggmlTypes.js";
 import type { GgufValue } from "./gguf/ggufValue.js";
@@ -64,7 +63,7 @@ export async function convertLlama2c(binPath: string, tokenizerPath: string, out
     type: tensorTypeFor(recipe, name, shape, config.nLayers),
   }));
   const metadata = [
-    ...llamaModelMetadata(config, basename(binPath, extname(binPath)), recipe),
+    ...llamaModelMetadata(config, fileStem(binPath), recipe),
     ...llamaVocabularyMetadata(tokenizer.pieces, tokenizer.scores),
   ];
   const errors = new RoundTripErrors();
@@ -144,4 +143,11 @@ function encodeTensor(source: TensorView, type: TensorType, errors: RoundTripErr
   const stored = quantizeValues(type, values);
   if (GGML_TYPES[type].blockSize > 1) errors.add(type, values, stored);
   return stored;
+}
+
+/** The file name without folders and without its last extension ("a/b/stories260K.bin" -> "stories260K"). */
+function fileStem(path: string): string {
+  const name = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(0, dot) : name;
 }

@@ -14,7 +14,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AtomicFileWriter } from "../../format/AtomicFileWriter.js";
+import { AtomicFileWriter } from "../../platform/node/AtomicFileWriter.js";
 import { FileFormatError } from "../../util/errors.js";
 import { ensurePeerInstalled, peerDirectory } from "../peer/peerInstall.js";
 import { COMPAT_CASES, COMPAT_CONTEXT, COMPAT_QUANTIZED_CASES } from "./compatCases.js";

@@ -4,7 +4,8 @@
  * written without ever being held in memory, through a temporary file renamed into place at the end.
  */
 import { FileFormatError } from "../../util/errors.js";
-import { AtomicFileWriter } from "../AtomicFileWriter.js";
+import { platform } from "#platform";
+import type { FileSink } from "../../platform/Platform.js";
 import { GGML_TYPES } from "./ggmlTypes.js";
 import { layoutGguf, type GgufMetadataEntry, type GgufTensorSpec } from "./layoutGguf.js";
 
@@ -44,7 +45,7 @@ export async function writeGgufFile(
   tensorData: (tensor: GgufTensorSpec, index: number) => TensorChunks,
 ): Promise<void> {
   const layout = layoutGguf(metadata, tensors);
-  await AtomicFileWriter.writeFile(path, async (writer) => {
+  await platform.writeFileAtomically(path, async (writer) => {
     await writer.write(layout.header);
     for (let i = 0; i < tensors.length; i++) {
       await padTo(writer, layout.header.byteLength + layout.tensorOffsets[i]!);
@@ -56,7 +57,7 @@ export async function writeGgufFile(
   });
 }
 
-async function padTo(writer: AtomicFileWriter, offset: number): Promise<void> {
+async function padTo(writer: FileSink, offset: number): Promise<void> {
   await writer.writeZeros(offset - writer.bytesWritten);
 }
 

@@ -5,7 +5,7 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { FileFormatError } from "../../util/errors.js";
-import { parseGgufHeader, type GgufHeader } from "./parseGguf.js";
+import { parseGgufHeader, type GgufHeader } from "../../format/gguf/parseGguf.js";
 
 const FIRST_PREFIX_BYTES = 1 << 20;
 

@@ -3,7 +3,7 @@
  * renamed over it only when everything was written: a failed or interrupted write leaves no partial file at `path`.
  */
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
-import { FileFormatError } from "../util/errors.js";
+import { FileFormatError } from "../../util/errors.js";
 
 /** Writes are gathered into chunks of this size: fewer system calls than one write per tensor row. */
 const CHUNK_BYTES = 8 << 20;
