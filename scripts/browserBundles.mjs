@@ -37,6 +37,8 @@ export async function buildBrowserBundles(root) {
     platform: "browser",
     target: "es2022",
     minify: true,
+    // error classes keep their names (UnsupportedError, FileFormatError): callers and messages rely on them
+    keepNames: true,
     sourcemap: true,
     logLevel: "warning",
     metafile: false,
