@@ -9,12 +9,14 @@ import { generateOn, type GenerationStats } from "../../src/generate/generate.js
 import { Sampler } from "../../src/generate/sampler.js";
 import { parseKvSpec } from "../../src/cache/spec.js";
 import { launchChromium } from "../support/browser.js";
-import { startStaticServer, type StaticServer } from "../support/staticServer.js";
+import { startStaticServer } from "../support/staticServer.js";
+import { QaqServer } from "../../src/server/QaqServer.js";
 import { BUNDLED_MODEL, BUNDLED_TOKENIZER, PROJECT_ROOT } from "../support/paths.js";
 import type { GenerationResult, ModelInfo } from "../../src/platform/browser/engineProtocol.js";
 import type { QaqClient } from "../../src/platform/browser/QaqClient.js";
 
-// The demo page (dist/browser, built by `npm run build`) in headless Chromium, served with and without COOP/COEP:
+// The demo page (dist/browser, built by `npm run build`) in headless Chromium, served by `qaq serve` (with COOP/COEP)
+// and by a plain static server (without them):
 // 64 greedy tokens with fp32 and with QAQ equal the Node engine's ids for the same prompt and spec; a File loads
 // like a URL; threads > 1 and backing=file are refused where they cannot work; Stop (an AbortSignal) ends a
 // generation between two tokens. Screenshots go to test-artifacts/ (gitignored).
@@ -47,24 +49,22 @@ async function nodeIds(engine: Engine, spec: string): Promise<number[]> {
 }
 
 let browser: Browser;
+let engine: Engine;
 const expected = new Map<string, number[]>();
 
 before(async () => {
   assert.ok(existsSync(join(BROWSER_DIR, "qaq-engine-worker.js")), `${BROWSER_DIR} is missing: run npm run build`);
-  const engine = await Engine.load(BUNDLED_MODEL, BUNDLED_TOKENIZER, 1);
-  try {
-    for (const spec of SPECS) expected.set(spec, await nodeIds(engine, spec));
-  } finally {
-    engine.dispose();
-  }
+  engine = await Engine.load(BUNDLED_MODEL, BUNDLED_TOKENIZER, 1);
+  for (const spec of SPECS) expected.set(spec, await nodeIds(engine, spec));
   browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
+  engine?.dispose();
 });
 
-async function openDemo(server: StaticServer, query = ""): Promise<{ page: Page; info: ModelInfo; errors: string[] }> {
+async function openDemo(server: { url: string }, query = ""): Promise<{ page: Page; info: ModelInfo; errors: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
@@ -91,10 +91,10 @@ async function generateThroughForm(page: Page, spec: string, screenshot: string)
   return result;
 }
 
-test("cross-origin isolated: two threads, fp32 and QAQ ids equal Node's, the page's form streams and measures", { timeout: 300_000 }, async () => {
-  const server = await startStaticServer(BROWSER_DIR, true);
+test("served by qaq serve at /demo/ (cross-origin isolated): two threads, fp32 and QAQ ids equal Node's, the form streams and measures", { timeout: 300_000 }, async () => {
+  const server = await QaqServer.start({ engine, kv: { kind: "fp32" }, port: 0 });
   try {
-    const { page, info, errors } = await openDemo(server, "?threads=2");
+    const { page, info, errors } = await openDemo({ url: `${server.url}/demo/` }, "?threads=2");
     assert.equal(info.crossOriginIsolated, true);
     assert.equal(info.threads, 2, "pool workers start as Web Workers over the shared memory");
     for (const spec of SPECS) {
