@@ -63,7 +63,8 @@ async function startServer(models: readonly ModelCase[]): Promise<{ url: string;
   const extra = new Map(models.flatMap((m) => [[`/bench/${m.name}/model.bin`, m.model], [`/bench/${m.name}/tok.bin`, m.tokenizer]]));
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
-    const file = extra.get(path) ?? (/^\/[\w.-]+$/.test(path) ? join(BROWSER_DIR, path === "/" ? "index.html" : path.slice(1)) : undefined);
+    const inside = /^\/[\w./-]*$/.test(path) && !path.includes("..");
+    const file = extra.get(path) ?? (inside ? join(BROWSER_DIR, path === "/" ? "index.html" : path.slice(1)) : undefined);
     if (file === undefined) return void res.writeHead(404).end();
     readFile(file).then(
       (body) => {
