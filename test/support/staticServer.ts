@@ -4,7 +4,8 @@ import { extname, join, normalize, sep } from "node:path";
 
 /**
  * A tiny static server for the browser tests: the files under `root` on 127.0.0.1 (an ephemeral port), with or
- * without the COOP/COEP headers that make a page cross-origin isolated. Only paths inside `root` are served.
+ * without the COOP/COEP headers that make a page cross-origin isolated. Only paths inside `root` are served. Bodies go
+ * out chunked, without Content-Length, so the tab reads them on its unknown-size path (qaq serve sends the length).
  */
 export interface StaticServer {
   readonly url: string;
