@@ -110,20 +110,6 @@ export async function convertGguf(inPath: string, outPath: string, recipe: Weigh
   return { tensors: specs, errors: errors.summary() };
 }
 
-/** True when `path` holds a GGUF file (by its first bytes). */
-export async function isGgufFile(path: string): Promise<boolean> {
-  const { open } = await import("node:fs/promises");
-  const handle = await open(path, "r").catch(() => null);
-  if (handle === null) return false;
-  try {
-    const head = new Uint8Array(4);
-    await handle.read(head, 0, 4, 0);
-    return hasGgufMagic(head);
-  } finally {
-    await handle.close();
-  }
-}
-
 function stringEntry(value: GgufValue | undefined, key: string, file: string): string {
   if (value === undefined || value.type !== "string") throw new FileFormatError(file, `has no string ${key}`);
   return value.value;
