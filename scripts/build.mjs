@@ -1,7 +1,9 @@
-// Build: TypeScript (tsc) and the AssemblyScript kernels (asc, all files of src/kernels/assembly in one .wasm over an
-// imported shared memory). Run by `npm test`, `npm start` and `npm run bench`, so a fresh clone needs nothing else.
+// Build: TypeScript (tsc), the AssemblyScript kernels (asc, all files of src/kernels/assembly in one .wasm over an
+// imported shared memory) and the browser bundles (esbuild, from tsc's output; see browserBundles.mjs). Run by
+// `npm test`, `npm start` and `npm run bench`, so a fresh clone needs nothing else.
 import { execFileSync } from "node:child_process";
 import { readdirSync, mkdirSync, statSync, existsSync, chmodSync, rmSync } from "node:fs";
+import { buildBrowserBundles } from "./browserBundles.mjs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -44,3 +46,10 @@ for (const dir of ["src", "test"]) rmSync(join(root, "dist", dir), { recursive: 
 run("tsc", ["-p", join(root, "tsconfig.json")]);
 // the `qaq` executable: npm marks it executable when it links a package, but a rebuild writes a fresh file
 chmodSync(join(root, "dist", "src", "cli", "bin.js"), 0o755);
+try {
+  await buildBrowserBundles(root);
+} catch (error) {
+  // esbuild has printed what failed (e.g. a Node module imported on the browser's path)
+  console.error(`build: browser bundle failed (${error instanceof Error ? error.message.split("\n")[0] : error})`);
+  process.exit(1);
+}

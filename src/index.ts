@@ -1,5 +1,6 @@
 /** Public API of qaq-kv: re-exports only. */
-export { Engine } from "./engine/Engine.js";
+export { Engine, type EngineOptions, type FileRef } from "./engine/Engine.js";
+export type { ByteSource, ByteAllocator, ReadProgress } from "./platform/Platform.js";
 export { Session, commonPrefixLength, type SessionOptions } from "./engine/Session.js";
 export { generate, generateOn, type GeneratedToken, type GenerationStats, type GenerateOptions } from "./generate/generate.js";
 export { ChatSession, type ChatOptions, type ChatTurn } from "./chat/ChatSession.js";

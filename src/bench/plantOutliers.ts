@@ -14,7 +14,7 @@
 import { readFile } from "node:fs/promises";
 import { parseLlama2cCheckpoint } from "../format/llama2c.js";
 import { TENSOR_NAMES, type TensorView } from "../format/tensor.js";
-import { AtomicFileWriter } from "../format/AtomicFileWriter.js";
+import { AtomicFileWriter } from "../platform/node/AtomicFileWriter.js";
 import { Rng } from "../util/rng.js";
 
 export interface PlantOptions {

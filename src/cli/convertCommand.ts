@@ -1,4 +1,5 @@
-import { convertGguf, convertLlama2c, isGgufFile, type ConversionResult, type ConvertControl } from "../format/convert.js";
+import { convertGguf, convertLlama2c, type ConversionResult, type ConvertControl } from "../format/convert.js";
+import { isGgufFile } from "../platform/node/readGgufHeader.js";
 import { CONVERT_RECIPES, type WeightRecipe } from "../format/weightRecipe.js";
 import { requireString, stringFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import type { CliIo } from "./io.js";

@@ -1,7 +1,7 @@
 import { loadModelFile } from "../format/modelFile.js";
 import type { GgufValue } from "../format/gguf/ggufValue.js";
 import { hasGgufMagic } from "../format/gguf/parseGguf.js";
-import { readGgufHeader } from "../format/gguf/readGgufHeader.js";
+import { readGgufHeader } from "../platform/node/readGgufHeader.js";
 import { GGML_TYPE_NAMES, GGML_TYPES, tensorByteSize, tensorTypeFromGgmlId } from "../format/gguf/ggmlTypes.js";
 import { boolFlag, type FlagTable, type ParsedArgs } from "./args.js";
 import type { CliIo } from "./io.js";

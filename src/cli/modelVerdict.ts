@@ -4,7 +4,7 @@
  * vocabulary), reporting the first error any of them raises.
  */
 import { loadModelFile } from "../format/modelFile.js";
-import type { GgufHeaderOnDisk } from "../format/gguf/readGgufHeader.js";
+import type { GgufHeaderOnDisk } from "../platform/node/readGgufHeader.js";
 import { describeGgmlTypeId, GGML_TYPES, tensorTypeFromGgmlId } from "../format/gguf/ggmlTypes.js";
 import { metadataString } from "../format/gguf/ggufMetadata.js";
 import { unsupportedArchitectureReason } from "../model/architectures/registry.js";

@@ -1,7 +1,7 @@
 import { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
-import { loadModelFile, parseModelFile, type ModelFile } from "../format/modelFile.js";
-import { tokenizerFromGgufVocabulary, tokenizerFromLlama2cFile, checkTokenizerMatchesModel } from "../tokenizer/loadTokenizer.js";
+import { parseModelFile, type ModelFile } from "../format/modelFile.js";
+import { tokenizerFromGgufVocabulary, tokenizerFromLlama2cBytes, checkTokenizerMatchesModel } from "../tokenizer/loadTokenizer.js";
 import type { Tokenizer } from "../tokenizer/Tokenizer.js";
 import { loadWeights, freeWeights, type Weights } from "../model/weights.js";
 import { createForwardState, freeForwardState, type ForwardState } from "../model/state.js";
@@ -12,12 +12,23 @@ import { createCache } from "../cache/createCache.js";
 import type { KVCacheConfig } from "../cache/spec.js";
 import { ConfigError, FileFormatError } from "../util/errors.js";
 import { metadataString } from "../format/gguf/ggufMetadata.js";
+import { platform } from "#platform";
+import type { ByteSource } from "../platform/Platform.js";
 
 export interface EngineOptions {
   /** positions the engine runs (default: the model's trained context) */
   readonly contextLength?: number;
   /** follows the model file read, the bulk of loading (`Engine.load` only) */
   readonly onProgress?: (bytesRead: number, total: number) => void;
+  /** stops loading between two chunks of the model file (`Engine.load` only) */
+  readonly signal?: AbortSignal;
+}
+
+/** A file named by a path (Node) or URL (browser), or any ByteSource (a browser File, bytes in memory). */
+export type FileRef = string | ByteSource;
+
+function sourceOf(file: FileRef): ByteSource {
+  return typeof file === "string" ? platform.fileSource(file) : file;
 }
 
 /** 1M positions: far beyond any model here; the wasm heap limit stops real runs well before. */
@@ -52,19 +63,22 @@ export class Engine {
    * table, score scratch and default cache capacity) in place of the trained context: longer runs positions the model
    * never saw in training (RoPE extrapolates; quality past the trained context is not claimed), which is how cache
    * memory is measured on streams longer than a small model's context. `options.onProgress` follows the file read
-   * (the bulk of loading).
+   * (the bulk of loading). Files are paths under Node and URLs in a browser (platform/), or ByteSources.
    */
-  static async load(modelPath: string, tokenizerPath: string | undefined, threads: number, options: EngineOptions = {}): Promise<Engine> {
+  static async load(model: FileRef, tokenizer: FileRef | undefined, threads: number, options: EngineOptions = {}): Promise<Engine> {
     checkContextLength(options.contextLength);
+    const source = sourceOf(model);
     const compute = await Compute.create(threads);
     try {
       // the file is read straight into the wasm heap: its tensors are the weights, with no second copy
       let fileRegion: Region | undefined;
-      const file = await loadModelFile(modelPath, (byteLength) => {
-        fileRegion = compute.heap.alloc(byteLength, `model file ${modelPath}`);
+      const image = await source.read((byteLength) => {
+        fileRegion = compute.heap.alloc(byteLength, `model file ${source.name}`);
         return compute.heap.u8(fileRegion);
-      }, options.onProgress);
-      return Engine.assemble(modelPath, compute, file, fileRegion!, tokenizerPath, options.contextLength);
+      }, options.onProgress, options.signal);
+      const file = parseModelFile(image, source.name);
+      const tokenizerFile = tokenizer === undefined ? undefined : await readTokenizerFile(sourceOf(tokenizer), options.signal);
+      return Engine.assemble(source.name, compute, file, fileRegion!, tokenizerFile, options.contextLength);
     } catch (error) {
       compute.dispose();
       throw error;
@@ -85,7 +99,8 @@ export class Engine {
       const fileRegion = compute.heap.alloc(bytes.byteLength, `model file ${name}`);
       const image = compute.heap.u8(fileRegion);
       image.set(bytes);
-      return Engine.assemble(name, compute, parseModelFile(image, name), fileRegion, tokenizerPath, options.contextLength);
+      const tokenizerFile = tokenizerPath === undefined ? undefined : await readTokenizerFile(sourceOf(tokenizerPath), options.signal);
+      return Engine.assemble(name, compute, parseModelFile(image, name), fileRegion, tokenizerFile, options.contextLength);
     } catch (error) {
       compute.dispose();
       throw error;
@@ -97,10 +112,10 @@ export class Engine {
     compute: Compute,
     file: ModelFile,
     fileRegion: Region,
-    tokenizerPath: string | undefined,
+    tokenizerFile: TokenizerFile | undefined,
     contextLength: number | undefined,
   ): Engine {
-    const tokenizer = loadTokenizerFor(file, tokenizerPath);
+    const tokenizer = loadTokenizerFor(file, tokenizerFile);
     const weights = loadWeights(compute, file, fileRegion);
     const config = contextLength === undefined ? file.config : { ...file.config, seqLen: contextLength };
     const state = createForwardState(compute, config);
@@ -130,11 +145,27 @@ export class Engine {
   }
 }
 
-function loadTokenizerFor(file: ModelFile, tokenizerPath: string | undefined): Tokenizer {
+/** A llama2.c tokenizer file's bytes and name. */
+interface TokenizerFile {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+async function readTokenizerFile(source: ByteSource, signal: AbortSignal | undefined): Promise<TokenizerFile> {
+  try {
+    return { name: source.name, bytes: await source.read((byteLength) => new Uint8Array(byteLength), undefined, signal) };
+  } catch (error) {
+    if (!(error instanceof FileFormatError)) throw error;
+    // the same words as tokenizerFromLlama2cFile's, whatever the platform's reader said
+    throw new FileFormatError(source.name, `cannot read the tokenizer file (${error.problem})`);
+  }
+}
+
+function loadTokenizerFor(file: ModelFile, tokenizerFile: TokenizerFile | undefined): Tokenizer {
   let tokenizer: Tokenizer;
-  if (tokenizerPath !== undefined) tokenizer = tokenizerFromLlama2cFile(tokenizerPath);
+  if (tokenizerFile !== undefined) tokenizer = tokenizerFromLlama2cBytes(tokenizerFile.bytes, tokenizerFile.name);
   else if (file.vocabulary) tokenizer = tokenizerFromGgufVocabulary(file.vocabulary, file.path);
   else throw new FileFormatError(file.path, "a llama2.c checkpoint has no vocabulary: pass --tokenizer tok*.bin");
-  checkTokenizerMatchesModel(tokenizer, file.config.vocabSize, tokenizerPath ?? file.path);
+  checkTokenizerMatchesModel(tokenizer, file.config.vocabSize, tokenizerFile?.name ?? file.path);
   return tokenizer;
 }

@@ -8,7 +8,6 @@
  * 1-D tensors stay as they are (F32 for llama2.c). Every quantized tensor's round-trip error is measured on the way
  * (roundTripError.ts) and returned with the list of what was written.
  */
-import { basename, extname } from "node:path";
 import { FileFormatError, UsageError } from "../util/errors.js";
 import { GGML_TYPES, quantizeValues, rowByteSize } from "./gguf/ggmlTypes.js";
 import type { GgufValue } from "./gguf/ggufValue.js";
@@ -83,7 +82,7 @@ export async function convertLlama2c(
     type: tensorTypeFor(recipe, name, shape, config.nLayers),
   }));
   const metadata = [
-    ...llamaModelMetadata(config, basename(binPath, extname(binPath)), recipe),
+    ...llamaModelMetadata(config, fileStem(binPath), recipe),
     ...llamaVocabularyMetadata(tokenizer.pieces, tokenizer.scores),
   ];
   const errors = new RoundTripErrors();
@@ -127,20 +126,6 @@ export async function convertGguf(inPath: string, outPath: string, recipe: Weigh
   return { tensors: specs, errors: errors.summary() };
 }
 
-/** True when `path` holds a GGUF file (by its first bytes). */
-export async function isGgufFile(path: string): Promise<boolean> {
-  const { open } = await import("node:fs/promises");
-  const handle = await open(path, "r").catch(() => null);
-  if (handle === null) return false;
-  try {
-    const head = new Uint8Array(4);
-    await handle.read(head, 0, 4, 0);
-    return hasGgufMagic(head);
-  } finally {
-    await handle.close();
-  }
-}
-
 function stringEntry(value: GgufValue | undefined, key: string, file: string): string {
   if (value === undefined || value.type !== "string") throw new FileFormatError(file, `has no string ${key}`);
   return value.value;
@@ -173,4 +158,11 @@ function* encodeTensor(source: TensorView, type: TensorType, errors: RoundTripEr
     if (GGML_TYPES[type].blockSize > 1) errors.add(type, values, stored, first === 0);
     yield stored;
   }
+}
+
+/** The file name without folders and without its last extension ("a/b/stories260K.bin" -> "stories260K"). */
+function fileStem(path: string): string {
+  const name = path.slice(Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\")) + 1);
+  const dot = name.lastIndexOf(".");
+  return dot > 0 ? name.slice(0, dot) : name;
 }

@@ -3,6 +3,7 @@ import type { ReportingCache } from "../cache/CacheReportView.js";
 import { Session } from "../engine/Session.js";
 import { Sampler, type SamplerConfig } from "./sampler.js";
 import { ContextOverflowError } from "../util/errors.js";
+import { nextTurn } from "../util/nextTurn.js";
 
 /** One generated token, with its text (possibly "" while a multi-byte character is incomplete). */
 export interface GeneratedToken {
@@ -88,7 +89,7 @@ export async function* generateOn(
       break;
     }
     // with a signal to watch, let the event loop run (a Ctrl-C handler, a timer) between two steps
-    if (options.signal) await new Promise<void>((resolve) => setImmediate(resolve));
+    if (options.signal) await nextTurn();
     if (options.signal?.aborted) {
       stoppedBy = "aborted";
       break;

@@ -1,14 +1,16 @@
-import { readFile } from "node:fs/promises";
 import { WasmHeap } from "./WasmHeap.js";
 import { ThreadPool } from "./ThreadPool.js";
 import { wasmImports } from "./wasmImports.js";
 import type { KernelExports } from "./kernelExports.js";
 import { ConfigError } from "../util/errors.js";
+import { platform } from "#platform";
 
 /** The compiled kernels, shared by every Compute of the process (a Module is immutable; compiling takes ~ms per engine). */
 let compiled: Promise<WebAssembly.Module> | undefined;
 function kernelModule(): Promise<WebAssembly.Module> {
-  compiled ??= readFile(new URL("../../kernels.wasm", import.meta.url)).then((bytes) => WebAssembly.compile(bytes));
+  compiled ??= platform.compileKernels();
+  // a failed compile (a missing file) is not cached: the next engine tries again
+  compiled.catch(() => (compiled = undefined));
   return compiled;
 }
 

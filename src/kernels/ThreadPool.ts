@@ -1,5 +1,6 @@
-import { Worker } from "node:worker_threads";
 import type { WasmHeap, Region } from "./WasmHeap.js";
+import { platform } from "#platform";
+import type { PoolWorkerHandle } from "../platform/Platform.js";
 
 /**
  * The main thread plus persistent workers over one shared wasm memory. A parallel kernel call splits a row range
@@ -14,9 +15,11 @@ import type { WasmHeap, Region } from "./WasmHeap.js";
  * assignment made the main thread wait for a descheduled worker and two threads decoded at half the speed of one).
  *
  * Waiting: a worker spins briefly on the generation before sleeping (waking a sleeper costs ~65 us here, a spinning
- * hand-off ~0.4 us). The spin adapts (poolWorker.ts): a worker that arrives after every slice was claimed spins less
+ * hand-off ~0.4 us). The spin adapts (poolWorkerLoop.ts): a worker that arrives after every slice was claimed spins less
  * next time, down to none, so on a machine where it keeps losing its core it stops taking CPU time from the main
  * thread; a worker that finds work spins longer again.
+ * Workers are started by the platform (worker_threads under Node, Web Workers in a browser, where the engine itself
+ * runs in a worker, since Atomics.wait is refused on a page's main thread).
  */
 
 /** Layout of the control block, in int32 slots. */
@@ -47,7 +50,7 @@ export type RowKernel = (begin: number, end: number, ...args: number[]) => void;
 
 export class ThreadPool {
   readonly threads: number;
-  private readonly workers: Worker[] = [];
+  private readonly workers: PoolWorkerHandle[] = [];
   private readonly control: Region;
   /** [slots] int32 view of the control block */
   private readonly ctl: Int32Array;
@@ -68,26 +71,19 @@ export class ThreadPool {
     this.kernelIndex = new Map(names.map((n, i) => [n, i]));
     this.mainKernels = names.map((n) => exports[n] as RowKernel);
     for (let index = 1; index < threads; index++) {
-      const worker = new Worker(new URL("./poolWorker.js", import.meta.url), {
-        workerData: { module, memory: heap.memory, controlPtr: this.control.ptr, index, threads, names },
-      });
-      worker.unref();
-      this.workers.push(worker);
+      this.workers.push(platform.startPoolWorker({ module, memory: heap.memory, controlPtr: this.control.ptr, index, threads, names }));
     }
   }
 
   /** Starts `threads - 1` workers; resolves once every worker has instantiated the module. */
   static async create(heap: WasmHeap, threads: number, module: WebAssembly.Module, exports: WebAssembly.Exports): Promise<ThreadPool> {
     const pool = new ThreadPool(heap, threads, module, exports);
-    await Promise.all(
-      pool.workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            w.once("message", () => resolve());
-            w.once("error", reject);
-          }),
-      ),
-    );
+    try {
+      await Promise.all(pool.workers.map((w) => w.ready));
+    } catch (error) {
+      pool.dispose();
+      throw error;
+    }
     return pool;
   }
 
@@ -150,7 +146,7 @@ export class ThreadPool {
     Atomics.store(this.ctl, CONTROL.quit, 1);
     Atomics.add(this.ctl, CONTROL.generation, 1);
     Atomics.notify(this.ctl, CONTROL.generation);
-    for (const w of this.workers) void w.terminate();
+    for (const w of this.workers) w.terminate();
     this.workers.length = 0;
   }
 }

@@ -24,6 +24,14 @@ const RESERVED_BYTES = PAGE_BYTES;
 /** 64-byte alignment: one cache line, and every v128 load inside a region is aligned if its offset is. */
 const ALIGN = 64;
 
+/**
+ * True for a SharedArrayBuffer (what a shared wasm memory's buffer is). Not `instanceof SharedArrayBuffer`: a page
+ * that is not cross-origin isolated has no SharedArrayBuffer global, though a shared wasm memory still works there.
+ */
+export function isSharedBuffer(buffer: ArrayBufferLike): boolean {
+  return Object.prototype.toString.call(buffer) === "[object SharedArrayBuffer]";
+}
+
 interface FreeBlock {
   ptr: number;
   size: number;
@@ -129,7 +137,7 @@ export class WasmHeap {
    * never handed an offset into some other buffer.
    */
   ptrOf(view: ArrayBufferView): number {
-    if (!(view.buffer instanceof SharedArrayBuffer) || view.buffer.byteLength > this.memory.buffer.byteLength) {
+    if (!isSharedBuffer(view.buffer) || view.buffer.byteLength > this.memory.buffer.byteLength) {
       throw new Error("array does not live in the wasm heap");
     }
     return view.byteOffset;

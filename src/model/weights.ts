@@ -1,5 +1,5 @@
 import type { Compute } from "../kernels/Compute.js";
-import type { Region } from "../kernels/WasmHeap.js";
+import { isSharedBuffer, type Region } from "../kernels/WasmHeap.js";
 import type { ModelFile } from "../format/modelFile.js";
 import { TENSOR_NAMES, type TensorType, type TensorView } from "../format/tensor.js";
 import { dequantizeWeightRow, interleaveInPlace, isInterleavedType, type RowLayout } from "./interleavedRows.js";
@@ -147,7 +147,7 @@ export function loadWeights(compute: Compute, file: ModelFile, fileRegion?: Regi
 
 /** True when `bytes` is a view of the heap lying inside `region`. */
 function inRegion(bytes: Uint8Array, region: Region): boolean {
-  return bytes.buffer instanceof SharedArrayBuffer && bytes.byteOffset >= region.ptr && bytes.byteOffset + bytes.byteLength <= region.ptr + region.byteLength;
+  return isSharedBuffer(bytes.buffer) && bytes.byteOffset >= region.ptr && bytes.byteOffset + bytes.byteLength <= region.ptr + region.byteLength;
 }
 
 /** Bytes of weights one decode step streams (every matrix once; the embedding row is negligible unless tied). */

@@ -13,6 +13,7 @@ import type { KVCacheConfig } from "../cache/spec.js";
 import type { Engine } from "../engine/Engine.js";
 import { QaqError } from "../util/errors.js";
 import { ApiError, errors } from "./apiErrors.js";
+import { isDemoPath, serveDemo } from "./demoAssets.js";
 import { GenerationJob, type JobResult } from "./GenerationJob.js";
 import { ApiKeyCheck, readJson, sendError, sendJson, sendText } from "./httpIo.js";
 import { ServerMetrics } from "./metrics.js";
@@ -127,6 +128,8 @@ export class QaqServer {
     res.once("finish", () => this.metrics.countRequest(res.statusCode));
     try {
       const path = new URL(req.url ?? "/", "http://localhost").pathname;
+      // the in-browser demo's static files (demoAssets.ts), apart from the API routes
+      if (isDemoPath(path)) return await serveDemo(req, res, path);
       const route = this.routes[path];
       if (!route) throw errors.notFound(path);
       if (req.method !== route.method) {

@@ -1,7 +1,7 @@
 /**
  * Building tokenizers from files, and the check that a tokenizer belongs to a model.
  */
-import { readFileSync } from "node:fs";
+import { platform } from "#platform";
 import { FileFormatError, UnsupportedError } from "../util/errors.js";
 import { parseLlama2cTokenizerFile } from "../format/llama2cTokenizerFile.js";
 import { bpeVocabularyFromGguf } from "./BpeVocabulary.js";
@@ -18,7 +18,7 @@ export const SUPPORTED_TOKENIZER_MODELS = ["llama", "gpt2"] as const;
 export function tokenizerFromLlama2cFile(path: string): SentencePieceTokenizer {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = platform.readFileSync(path);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new FileFormatError(path, `cannot read the tokenizer file (${reason})`);

@@ -17,7 +17,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { AtomicFileWriter } from "../../format/AtomicFileWriter.js";
+import { AtomicFileWriter } from "../../platform/node/AtomicFileWriter.js";
 import { loadModelFile } from "../../format/modelFile.js";
 import { tokenizerFromGgufVocabulary } from "../../tokenizer/loadTokenizer.js";
 import { FileFormatError } from "../../util/errors.js";

@@ -7,10 +7,10 @@
  *
  * Addressing: (layer, part, token) -> one row of kvDim = nKvHeads·D fp16 values, head h at [h·D, (h+1)·D).
  * Two implementations: MemoryBackingTier (plain JS typed arrays, outside the wasm heap) and FileBackingTier
- * (positioned reads and writes on a temporary file). Their bytes are reported apart from the hot cache.
+ * (positioned reads and writes on a temporary file; platform/node, since only Node has files). Their bytes are reported apart from the hot cache.
  */
 import type { CacheShape } from "../KVCache.js";
-import { FileBackingTier } from "./FileBackingTier.js";
+import { platform } from "#platform";
 import { MemoryBackingTier } from "./MemoryBackingTier.js";
 
 /** Keys or values. */
@@ -38,7 +38,8 @@ export function createBackingTier(kind: "memory" | "file" | "none", shape: Cache
     case "memory":
       return new MemoryBackingTier(shape);
     case "file":
-      return new FileBackingTier(shape);
+      // on a temporary file where there is a file system (Node); the browser platform refuses it with a clear error
+      return platform.createFileBackingTier(shape);
     case "none":
       return null;
     default:

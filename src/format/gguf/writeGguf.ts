@@ -5,7 +5,8 @@
  */
 import { FileFormatError, throwIfInterrupted } from "../../util/errors.js";
 import { EventLoopYield } from "../../util/eventLoopYield.js";
-import { AtomicFileWriter } from "../AtomicFileWriter.js";
+import { platform } from "#platform";
+import type { FileSink } from "../../platform/Platform.js";
 import { GGML_TYPES } from "./ggmlTypes.js";
 import { layoutGguf, type GgufMetadataEntry, type GgufTensorSpec } from "./layoutGguf.js";
 
@@ -58,7 +59,7 @@ export async function writeGgufFile(
   const layout = layoutGguf(metadata, tensors);
   const turns = new EventLoopYield();
   const untouched = `${path} was not written (an existing file is left as it was)`;
-  await AtomicFileWriter.writeFile(path, async (writer) => {
+  await platform.writeFileAtomically(path, async (writer) => {
     throwIfInterrupted(control.signal, untouched);
     await writer.write(layout.header);
     for (let i = 0; i < tensors.length; i++) {
@@ -79,7 +80,7 @@ export async function writeGgufFile(
   });
 }
 
-async function padTo(writer: AtomicFileWriter, offset: number): Promise<void> {
+async function padTo(writer: FileSink, offset: number): Promise<void> {
   await writer.writeZeros(offset - writer.bytesWritten);
 }
 

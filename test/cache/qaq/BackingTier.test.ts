@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { createBackingTier, type BackingTier } from "../../../src/cache/qaq/BackingTier.js";
-import { FileBackingTier } from "../../../src/cache/qaq/FileBackingTier.js";
+import { FileBackingTier } from "../../../src/platform/node/FileBackingTier.js";
 import { f16ToF32, f32ToF16 } from "../../../src/quant/fp16.js";
 import { Rng } from "../../../src/util/rng.js";
 

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { QaqCache } from "../../../src/cache/qaq/QaqCache.js";
-import { FileBackingTier } from "../../../src/cache/qaq/FileBackingTier.js";
+import { FileBackingTier } from "../../../src/platform/node/FileBackingTier.js";
 import { parseQaqParams } from "../../../src/cache/qaq/qaqSpec.js";
 import type { CacheShape } from "../../../src/cache/KVCache.js";
 import { CacheDriver, policyOnlyCompute, spikyAttention } from "./qaqTestSupport.js";

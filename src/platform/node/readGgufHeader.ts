@@ -5,7 +5,7 @@
  */
 import { open, type FileHandle } from "node:fs/promises";
 import { FileFormatError } from "../../util/errors.js";
-import { parseGgufHeader, type GgufHeader } from "./parseGguf.js";
+import { hasGgufMagic, parseGgufHeader, type GgufHeader } from "../../format/gguf/parseGguf.js";
 
 const FIRST_PREFIX_BYTES = 1 << 20;
 
@@ -35,6 +35,19 @@ export async function readGgufHeader(path: string): Promise<GgufHeaderOnDisk> {
         if (!(error instanceof FileFormatError) || bytesRead >= fileBytes) throw error;
       }
     }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** True when `path` holds a GGUF file (by its first bytes); false when it cannot be opened. */
+export async function isGgufFile(path: string): Promise<boolean> {
+  const handle = await open(path, "r").catch(() => null);
+  if (handle === null) return false;
+  try {
+    const head = new Uint8Array(4);
+    await handle.read(head, 0, 4, 0);
+    return hasGgufMagic(head);
   } finally {
     await handle.close();
   }

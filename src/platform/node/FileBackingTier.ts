@@ -11,9 +11,9 @@
 import { closeSync, fstatSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { CacheShape } from "../KVCache.js";
-import { widenF16Bits } from "./f16Bits.js";
-import { partIndex, type BackingTier, type KvPart } from "./BackingTier.js";
+import type { CacheShape } from "../../cache/KVCache.js";
+import { widenF16Bits } from "../../cache/qaq/f16Bits.js";
+import { partIndex, type BackingTier, type KvPart } from "../../cache/qaq/BackingTier.js";
 
 export class FileBackingTier implements BackingTier {
   /** the temporary directory and the file inside it */

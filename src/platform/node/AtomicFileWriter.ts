@@ -4,7 +4,7 @@
  */
 import { unlinkSync } from "node:fs";
 import { open, rename, unlink, type FileHandle } from "node:fs/promises";
-import { FileFormatError } from "../util/errors.js";
+import { FileFormatError } from "../../util/errors.js";
 
 /** Writes are gathered into chunks of this size: fewer system calls than one write per tensor row. */
 const CHUNK_BYTES = 8 << 20;
