@@ -173,27 +173,39 @@ export class QaqLayer {
     this.fitResident();
   }
 
-  /** Bytes of packed codes, outliers, their metadata, fp16 rows (residual) and range arrays (policy bookkeeping). */
-  nbytes(): { codes: number; outliers: number; metadata: number; residual: number; bookkeeping: number } {
+  /**
+   * Bytes the stored tokens need: packed codes, outliers, their metadata, fp16 sink and resident rows (residual) and
+   * the ranges (policy bookkeeping); slack = what is allocated beyond that (metadata and range arrays' room, sink
+   * rows not filled yet, resident rows' room during a forward call).
+   */
+  nbytes(): { codes: number; outliers: number; metadata: number; residual: number; bookkeeping: number; slack: number } {
     const keys = this.keys.nbytes();
     const values = this.values.nbytes();
+    const residual = this.residentBytesFor(this.sinkCount + this.residentCount);
+    const rows = this.sinkBytes() + this.residentBytes();
     return {
       codes: keys.codes + values.codes,
       outliers: keys.outliers + values.outliers,
       metadata: keys.metadata + values.metadata,
-      residual: this.sinkBytes() + this.residentBytes(),
+      residual,
       bookkeeping: this.rangeBytes(),
+      slack: keys.slack + values.slack + rows - residual + this.rangeAllocatedBytes() - this.rangeBytes(),
     };
   }
 
-  /** Bytes of the range arrays. */
+  /** Bytes the stored tokens' ranges need (an f16 per group and part). */
   rangeBytes(): number {
+    return 2 * 2 * this.groupsPerToken * this.tokens;
+  }
+
+  /** Bytes of the range arrays, room included. */
+  rangeAllocatedBytes(): number {
     let bytes = 0;
     for (const list of [this.ranges.keys, this.ranges.values]) for (const a of list) bytes += a.byteLength;
     return bytes;
   }
 
-  /** Bytes of the sink rows. */
+  /** Bytes of the sink rows (allocated for every sink at the first one). */
   sinkBytes(): number {
     return this.sinkRows === null ? 0 : this.sinkRows.keys.byteLength + this.sinkRows.values.byteLength;
   }

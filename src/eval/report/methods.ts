@@ -31,11 +31,12 @@ function qaqMethod(c: Extract<KVCacheConfig, { kind: "qaq" }>): MethodOf {
     c.variant,
     `window ${c.window}`,
     `${percent(c.outlierRatio)} outliers`,
-    c.group === "layer" ? "per layer" : "",
+    c.group === "layer" ? "per layer" : c.group === "auto" ? "group auto" : "",
     c.sinkTokens > 0 ? `${c.sinkTokens} sinks` : "",
     c.minBits !== 1 || c.maxBits !== 8 ? `bits ${c.minBits}..${c.maxBits}` : "",
     c.queryQuantile !== 0.9 ? `quantile ${c.queryQuantile}` : "",
-    c.backing !== "memory" && c.backing !== "none" ? `backing ${c.backing}` : "",
+    // prompt mode has no backing tier (none is its only choice): named only where streaming chose it
+    c.backing === "file" || (c.backing === "none" && c.mode === "stream") ? `backing ${c.backing}` : "",
   ].filter((o) => o !== "");
   const tolerances = `kTol=${c.keyTolerance},vTol=${c.valueTolerance}`;
   const setting = c.budget === null ? tolerances : c.budget.kind === "ratio" ? `ratio=${c.budget.ratio}` : `budget=${c.budget.bytes}`;
