@@ -38,6 +38,8 @@ export class QaqLayer {
   private readonly residentRows: { readonly keys: F16Rows; readonly values: F16Rows };
   /** per part, per group g: [capacity] fp16 bits of the range of group (t, g), outliers excluded, rounded up */
   private readonly ranges: { keys: Uint16Array[]; values: Uint16Array[] };
+  /** tokens whose ranges were measured (all of them in stream mode; the prompt's in prompt mode, which stops after it) */
+  private rangeTokens = 0;
   private readonly rounder = new F16Rounder();
 
   constructor(
@@ -167,6 +169,7 @@ export class QaqLayer {
 
   /** Drops every token from `tokens` on. */
   truncate(tokens: number): void {
+    this.rangeTokens = Math.min(this.rangeTokens, tokens);
     this.keys.truncate(tokens);
     this.values.truncate(tokens);
     if (tokens < this.firstResident) this.firstResident = Math.max(this.sinks, tokens);
@@ -193,9 +196,9 @@ export class QaqLayer {
     };
   }
 
-  /** Bytes the stored tokens' ranges need (an f16 per group and part). */
+  /** Bytes the measured tokens' ranges need (an f16 per group and part). */
   rangeBytes(): number {
-    return 2 * 2 * this.groupsPerToken * this.tokens;
+    return 2 * 2 * this.groupsPerToken * Math.min(this.rangeTokens, this.tokens);
   }
 
   /** Bytes of the range arrays, room included. */
@@ -246,5 +249,6 @@ export class QaqLayer {
         for (let t = 0; t < nTok; t++) lists[g]![first + t] = this.rounder.roundUp(meter.range(src, t * kvDim + g * G));
       }
     }
+    this.rangeTokens = first + nTok;
   }
 }

@@ -152,3 +152,22 @@ test("student64's query norms: the 0.9-quantile of ‖q‖² lies in the sketch'
     }
   }
 });
+
+test("QAQ prompt mode: after the prompt, later tokens sit in fp16 with no ranges or window state; hot + slack is what it holds", { skip: SKIP_SHARED }, () => {
+  const heapBefore = heap.liveBytes((what) => isCacheStorage(what) && !what.startsWith("replay "));
+  const cache = replayCache(compute, run, "qaq:mode=prompt", 1024) as QaqCache;
+  try {
+    replay(compute, run, cache, 0, 500);
+    for (let pos = 500; pos < 530; pos++) replay(compute, run, cache, pos, pos + 1);
+    const bytes = cache.nbytes();
+    assert.equal(bytes.hot + bytes.slack, held(cache, heapBefore));
+    assert.ok(bytes.slack >= 0, `slack ${bytes.slack}`);
+    // ranges only for the 500 prompt tokens (an f16 per part and group, one group per token and layer)
+    const ranges = cache.layers.reduce((sum, layer) => sum + layer.rangeBytes(), 0);
+    assert.equal(ranges, run.nLayers * 2 * 2 * 500);
+    // the 30 later tokens in fp16: K and V of every layer
+    assert.equal(bytes.residual, 30 * run.nLayers * 2 * run.nKvHeads * run.headDim * 2);
+  } finally {
+    cache.dispose();
+  }
+});
