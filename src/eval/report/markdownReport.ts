@@ -103,7 +103,7 @@ function measuredFrontSection(lines: readonly ResultLine[]): string {
       "",
       "## QAQ's budgets against uniform at the same measured bytes (stream protocol)",
       "",
-      "Uniform's front (its best perplexity at each measured compression, keys and values both quantized) read at QAQ's measured compression by linear interpolation in log compression between the uniform runs on either side.",
+      "Uniform's front (its best perplexity at each measured compression, keys and values both quantized) read at QAQ's measured compression by linear interpolation in log compression between the uniform runs on either side; below uniform's smallest compression its first front point (fewer bytes than QAQ) stands in. The KL columns read uniform's KL front the same way.",
     );
     for (const [task, table] of budgets) parts.push("", `### ${task}`, "", table!);
   }

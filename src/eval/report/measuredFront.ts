@@ -8,7 +8,9 @@
  *   linear interpolation of perplexity in log compression between the nearest uniform front points on either side,
  *   u(r) = u_lo + (u_hi − u_lo) · ln(r / r_lo) / ln(r_hi / r_lo).
  *   Where no uniform run reaches r (beyond its front) or none is at least as large, the comparison says so instead
- *   of extrapolating. QAQ wins the comparison when its perplexity ≤ u(r).
+ *   of extrapolating. QAQ wins the comparison when its perplexity ≤ u(r). The same reading of uniform's KL front
+ *   (KL against the fp32 cache, which perplexity can hide: a cache may gain on one text what it loses on another)
+ *   gives the second verdict.
  */
 import type { EvalProtocol } from "../protocol/evalProtocol.js";
 import type { ResultLine } from "../resultLine.js";
@@ -79,20 +81,28 @@ function uniformAt(front: readonly Point[], x: number): { value: number; lo: Poi
 export function budgetComparisonMarkdown(lines: readonly ResultLine[], task: string): string | undefined {
   const protocol: EvalProtocol = "stream";
   const budgets = perplexityPoints(lines, task, protocol, isQaqRatio).sort((a, b) => a.x - b.x || a.line.spec.localeCompare(b.line.spec));
-  const uniform = paretoFront(perplexityPoints(lines, task, protocol, isUniform), "lower");
+  const uniformPoints = perplexityPoints(lines, task, protocol, isUniform);
+  const uniform = paretoFront(uniformPoints, "lower");
+  const uniformKl = paretoFront(uniformPoints.map((p) => ({ ...p, y: p.line.metrics["kl"]! })), "lower");
   if (budgets.length === 0 || uniform.length === 0) return undefined;
   const label = (p: Point) => `${methodOf(p.line.spec).method} ${methodOf(p.line.spec).setting} (${ratio(p.x)}, ${formatNumber(p.y)})`;
   const rows = budgets.map((p) => {
     const c = parseKvSpec(p.line.spec);
     const options = c.kind === "qaq" ? [c.group === "auto" ? "group auto" : `group ${c.group}`, c.backing !== "memory" ? `backing ${c.backing}` : ""] : [];
     const head = [methodOf(p.line.spec).setting, options.filter((o) => o !== "").join(", "), ratio(p.x), formatNumber(p.y), delta(p.line), formatNumber(p.line.metrics["kl"])];
+    const kl = p.line.metrics["kl"]!;
+    const klAt = uniformAt(uniformKl, p.x);
+    const klCells = klAt === undefined ? ["", "n/a"] : [formatNumber(klAt.value), kl <= klAt.value ? `QAQ ${(klAt.value / kl).toFixed(2)}x lower` : `uniform ${(kl / klAt.value).toFixed(2)}x lower`];
     const at = uniformAt(uniform, p.x);
-    if (at === undefined) return [...head, "beyond uniform's front", "", "n/a"];
+    if (at === undefined) return [...head, "beyond uniform's front", "", "n/a", ...klCells];
     const between = at.lo === undefined ? `${label(at.hi)}, with fewer bytes` : at.lo === at.hi ? label(at.lo) : `${label(at.lo)} … ${label(at.hi)}`;
     const difference = p.y / at.value - 1;
     const verdict = difference <= 0 ? `QAQ better by ${(-100 * difference).toFixed(2)}%` : `uniform better by ${(100 * difference).toFixed(2)}%`;
-    return [...head, between, formatNumber(at.value), verdict];
+    return [...head, between, formatNumber(at.value), verdict, ...klCells];
   });
-  const header = ["QAQ budget", "options", "measured", "QAQ ppl", "Δppl vs fp32", "QAQ KL", "uniform front points read (method setting (measured, ppl))", "uniform ppl at QAQ's bytes", "verdict"];
+  const header = [
+    "QAQ budget", "options", "measured", "QAQ ppl", "Δppl vs fp32", "QAQ KL", "uniform front points read (method setting (measured, ppl))",
+    "uniform ppl at QAQ's bytes", "perplexity verdict", "uniform KL at QAQ's bytes", "KL verdict",
+  ];
   return markdownTable(header, rows);
 }
