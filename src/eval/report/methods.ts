@@ -31,7 +31,8 @@ function qaqMethod(c: Extract<KVCacheConfig, { kind: "qaq" }>): MethodOf {
     c.variant,
     `window ${c.window}`,
     `${percent(c.outlierRatio)} outliers`,
-    c.group === "layer" ? "per layer" : c.group === "auto" ? "group auto" : "",
+    // the default (auto) resolves per model, so the two explicit groupings are always named
+    c.group === "layer" ? "per layer" : c.group === "head" ? "per head" : "group auto",
     c.sinkTokens > 0 ? `${c.sinkTokens} sinks` : "",
     c.minBits !== 1 || c.maxBits !== 8 ? `bits ${c.minBits}..${c.maxBits}` : "",
     c.queryQuantile !== 0.9 ? `quantile ${c.queryQuantile}` : "",
