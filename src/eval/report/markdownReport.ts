@@ -116,7 +116,8 @@ function figuresSection(figures: readonly Figure[], pngs: boolean): string {
   const fig2a = figures.filter((f) => f.name.startsWith("fig2a-"));
   parts.push("", "### Quality vs measured compression (Pareto fronts)");
   for (const f of pareto) parts.push("", `![${f.caption}](figures/${f.name}.svg)`);
-  parts.push("", "### Keys-only vs values-only quantization (the paper's Figure 2a)");
+  // a grid without keys-only / values-only runs has no Figure 2a
+  if (fig2a.length > 0) parts.push("", "### Keys-only vs values-only quantization (the paper's Figure 2a)");
   for (const f of fig2a) parts.push("", `![${f.caption}](figures/${f.name}.svg)`);
   return parts.join("\n");
 }
