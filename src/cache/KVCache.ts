@@ -86,4 +86,6 @@ export interface CacheShape {
   readonly headDim: number;
   /** capacity in positions (the model's context length, or less) */
   readonly maxTokens: number;
+  /** query heads per KV head (GQA when > 1); unknown = 1. QAQ's group=auto reads it. */
+  readonly queryHeadsPerKvHead?: number;
 }

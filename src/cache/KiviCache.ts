@@ -159,7 +159,7 @@ export class KiviCache implements KVCache, CacheReportView {
       metadata += 4 * s.keyBlocks.blocks * nKvHeads + values.metadata;
       valueCodes += values.codes;
       residual += 2 * s.residual * nKvHeads * headDim * 2;
-      allocated += s.keyBlocks.pointerBytes() + values.codes + values.metadata + s.residualKeys.byteLength + s.residualValues.byteLength;
+      allocated += s.keyBlocks.pointerBytes() + values.codes + values.metadata + values.slack + s.residualKeys.byteLength + s.residualValues.byteLength;
     }
     const used = keyCodes + valueCodes + metadata + residual;
     return cacheBytes(keyCodes + valueCodes, metadata, 0, residual, 0, allocated - used);

@@ -114,18 +114,20 @@ export class PackedPart {
     for (const sequence of this.sequences) sequence.truncate(tokens);
   }
 
-  /** Bytes of every sequence: slot codes, slot outliers, metadata. */
-  nbytes(): { codes: number; outliers: number; metadata: number } {
+  /** Bytes of every sequence: slot codes, slot outliers, metadata of the live groups, and the metadata's room (slack). */
+  nbytes(): { codes: number; outliers: number; metadata: number; slack: number } {
     let codes = 0;
     let outliers = 0;
     let metadata = 0;
+    let slack = 0;
     for (const sequence of this.sequences) {
       const b = sequence.nbytes();
       codes += b.codes;
       outliers += b.outliers;
       metadata += b.metadata;
+      slack += b.slack;
     }
-    return { codes, outliers, metadata };
+    return { codes, outliers, metadata, slack };
   }
 
   /**

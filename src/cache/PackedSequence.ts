@@ -17,7 +17,9 @@ import { EMPTY_WIDTH, type PackedGroupStore } from "./PackedGroupStore.js";
  * width change rebuilds the group's block (a new region of the new exact size, the other slots copied across), so
  * nothing is ever left half empty and nothing outside the block moves: the bytes held are the bytes the groups
  * need, plus one u32 per 256 groups and the metadata arrays' capacity, which follows the group count in steps of
- * CAPACITY_STEP groups (so it is a function of the count: the budget planner can predict it).
+ * CAPACITY_STEP groups (so it is a function of the count: the budget planner can predict it). nbytes() reports as
+ * metadata what the live groups need (half a byte of width, two f16, a quarter of a u32 block pointer per 256) and
+ * the arrays' room beyond them as slack.
  */
 export const BLOCK_GROUPS = 256;
 export const CAPACITY_STEP = 32;
@@ -64,8 +66,13 @@ export class PackedSequence {
     return this.count;
   }
 
-  /** Metadata bytes a sequence of `count` groups holds (widths, scales, zeros, block table). */
+  /** Metadata bytes `count` live groups need (widths, scales, zeros, block table): nbytes().metadata. */
   static metadataBytes(count: number): number {
+    return Math.ceil(count / 2) + 4 * count + 4 * Math.ceil(count / BLOCK_GROUPS);
+  }
+
+  /** Metadata bytes allocated for `count` groups (capacity rounded up to CAPACITY_STEP): metadata + slack. */
+  static allocatedMetadataBytes(count: number): number {
     const capacity = capacityFor(count);
     return capacity / 2 + 4 * capacity + 4 * Math.ceil(capacity / BLOCK_GROUPS);
   }
@@ -153,10 +160,14 @@ export class PackedSequence {
     return [this.blockTable, this.widthRegion, this.scaleRegion, this.zeroRegion].map((r) => r?.ptr ?? 0);
   }
 
-  /** Bytes held: slot codes, slot outliers, and metadata (widths, scales, zeros, block table). */
-  nbytes(): { codes: number; outliers: number; metadata: number } {
-    const metadata = [this.widthRegion, this.scaleRegion, this.zeroRegion, this.blockTable].reduce((sum, r) => sum + (r?.byteLength ?? 0), 0);
-    return { codes: this.codeTotal, outliers: this.outlierTotal, metadata };
+  /**
+   * Bytes held: slot codes, slot outliers, metadata the live groups need (widths, scales, zeros, block table) and
+   * slack, the metadata arrays' room beyond the live groups (allocated = metadata + slack, from the regions' sizes).
+   */
+  nbytes(): { codes: number; outliers: number; metadata: number; slack: number } {
+    const allocated = [this.widthRegion, this.scaleRegion, this.zeroRegion, this.blockTable].reduce((sum, r) => sum + (r?.byteLength ?? 0), 0);
+    const metadata = PackedSequence.metadataBytes(this.count);
+    return { codes: this.codeTotal, outliers: this.outlierTotal, metadata, slack: allocated - metadata };
   }
 
   dispose(): void {

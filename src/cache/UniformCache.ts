@@ -104,6 +104,7 @@ export class UniformCache implements KVCache, CacheReportView {
     let metadata = 0;
     let outliers = 0;
     let residual = 0;
+    let slack = 0;
     for (const parts of this.layers) {
       for (const part of [parts.keys, parts.values]) {
         const b = part.nbytes();
@@ -111,9 +112,10 @@ export class UniformCache implements KVCache, CacheReportView {
         metadata += b.metadata;
         outliers += b.outliers;
         residual += b.residual;
+        slack += b.slack;
       }
     }
-    return cacheBytes(codes, metadata, outliers, residual, 0);
+    return cacheBytes(codes, metadata, outliers, residual, 0, slack);
   }
 
   paperBits(): CacheBits {

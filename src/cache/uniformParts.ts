@@ -22,8 +22,9 @@ export interface UniformPartStorage {
   truncate(tokens: number): void;
   /** adds this part's widths (paper counting) to the tally */
   tallyBits(tally: BitsTally): void;
-  /** bytes of codes (fp16 rows count as codes), metadata, outliers and sink rows */
-  nbytes(): { codes: number; metadata: number; outliers: number; residual: number };
+  /** bytes of codes (fp16 rows count as codes), metadata, outliers and sink rows the stored tokens need, and the
+   * capacity allocated beyond them (slack) */
+  nbytes(): { codes: number; metadata: number; outliers: number; residual: number; slack: number };
   dispose(): void;
 }
 
@@ -67,8 +68,10 @@ export class Fp16Part implements UniformPartStorage {
     tally.add(this.count * this.rows.nKvHeads * this.rows.headDim, 16);
   }
 
-  nbytes(): { codes: number; metadata: number; outliers: number; residual: number } {
-    return { codes: this.rows.byteLength, metadata: 0, outliers: 0, residual: 0 };
+  nbytes(): { codes: number; metadata: number; outliers: number; residual: number; slack: number } {
+    // rows grow by doubling: the stored tokens' rows are the codes, the room beyond them slack
+    const codes = 2 * this.count * this.rows.nKvHeads * this.rows.headDim;
+    return { codes, metadata: 0, outliers: 0, residual: 0, slack: this.rows.byteLength - codes };
   }
 
   dispose(): void {
@@ -142,9 +145,12 @@ export class QuantizedPart implements UniformPartStorage {
     tally.outliers(this.packed.packedGroups(sinks, this.tokens) * this.packed.store.nOut);
   }
 
-  nbytes(): { codes: number; metadata: number; outliers: number; residual: number } {
+  nbytes(): { codes: number; metadata: number; outliers: number; residual: number; slack: number } {
     const packed = this.packed.nbytes();
-    return { codes: packed.codes, metadata: packed.metadata, outliers: packed.outliers, residual: this.sinkRows?.byteLength ?? 0 };
+    // sink rows are allocated for all sinks at once: those not stored yet are slack
+    const sinkBytes = 2 * this.sinkCount * this.packed.nKvHeads * this.packed.headDim;
+    const sinkSlack = (this.sinkRows?.byteLength ?? 0) - sinkBytes;
+    return { codes: packed.codes, metadata: packed.metadata, outliers: packed.outliers, residual: sinkBytes, slack: packed.slack + sinkSlack };
   }
 
   dispose(): void {

@@ -125,8 +125,8 @@ export class Engine {
   }
 
   createCache(config: KVCacheConfig, maxTokens = this.config.seqLen): ReportingCache {
-    const { nLayers, nKvHeads, headDim } = this.config;
-    return createCache(this.compute, { nLayers, nKvHeads, headDim, maxTokens }, config);
+    const { nLayers, nKvHeads, nHeads, headDim } = this.config;
+    return createCache(this.compute, { nLayers, nKvHeads, headDim, maxTokens, queryHeadsPerKvHead: nHeads / nKvHeads }, config);
   }
 
   /** Bytes the model holds in the heap: the file image (its tensors are the weights) and the widened norms. */

@@ -120,6 +120,29 @@ test("eviction caches hold their budget's fp16 rows and slot entries", { skip: S
   }
 });
 
+/**
+ * (QAQ's counterpart, with attention, is in replay/packedBytes.test.ts.)
+ * Slack of one packed sequence of `count` groups: its metadata arrays (4-bit widths, f16 scales and zeros, a u32 per
+ * 256 groups) are allocated for the count rounded up to 32 groups; the live groups need the exact count's.
+ */
+function sequenceRoom(count: number): number {
+  const capacity = 32 * Math.ceil(count / 32);
+  const need = (n: number) => Math.ceil(n / 2) + 4 * n + 4 * Math.ceil(n / 256);
+  return need(capacity) - need(count);
+}
+
+test("uniform: hot is what the live groups need, the metadata arrays' room (steps of 32 groups) is slack", { skip: SKIP_STUDENT64 }, () => {
+  const tokens = 1000; // not a multiple of 32: every sequence has room for 24 more groups
+  const room = sequenceRoom(tokens);
+  assert.equal(room, 12 + 4 * 24);
+  for (const [spec, groupsPerToken] of [["uniform:bits=4", KV_HEADS], ["uniform:k=4,v=2,group=layer,outliers=0.01", 1]] as const) {
+    measured(spec, tokens, (cache) => {
+      // a sequence per (layer, part, group)
+      assert.equal(cache.nbytes().slack, LAYERS * 2 * groupsPerToken * room, spec);
+    });
+  }
+});
+
 test("a context length that is not a positive integer is refused before loading", { skip: SKIP_STUDENT64 }, async () => {
   for (const contextLength of [0, -4, 1.5, 1 << 30]) {
     await assert.rejects(Engine.load(STUDENT64_MODEL, STUDENT64_TOKENIZER, 1, { contextLength }), ConfigError);

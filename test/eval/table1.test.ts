@@ -52,7 +52,12 @@ test("methods group qualitative options and leave the swept setting apart", () =
   assert.deepEqual(methodOf("uniform:bits=4,outliers=0.01"), { method: "uniform +1% outliers", setting: "bits=4" });
   assert.deepEqual(methodOf("uniform:k=2,v=16"), { method: "uniform keys-only", setting: "k=2" });
   assert.deepEqual(methodOf("uniform:k=16,v=3"), { method: "uniform values-only", setting: "v=3" });
-  assert.deepEqual(methodOf("qaq:kTol=0.032,vTol=0.8,window=1"), { method: "QAQ (paper, window 1, 1% outliers)", setting: "kTol=0.032,vTol=0.8" });
+  assert.deepEqual(methodOf("qaq:kTol=0.032,vTol=0.8,window=1"), { method: "QAQ (paper, window 1, 1% outliers, group auto)", setting: "kTol=0.032,vTol=0.8" });
+  assert.equal(methodOf("qaq:group=head,ratio=4,mode=stream").method, "QAQ (paper, window 5, 1% outliers, per head, budget)");
+  // backing: a file is named; none only where streaming chose it (prompt mode has no other)
+  assert.equal(methodOf("qaq:group=layer,backing=file").method, "QAQ (paper, window 5, 1% outliers, per layer, backing file)");
+  assert.equal(methodOf("qaq:group=layer,backing=none").method, "QAQ (paper, window 5, 1% outliers, per layer, backing none)");
+  assert.equal(methodOf("qaq:group=layer,mode=prompt").method, "QAQ (paper, window 5, 1% outliers, per layer)");
   assert.deepEqual(methodOf("h2o:budget=64"), { method: "H2O", setting: "budget=64" });
   // rotation and per-channel keys are methods of their own, not points on the plain method's front
   assert.deepEqual(methodOf("uniform:bits=3,rotate=hadamard"), { method: "uniform rotated", setting: "bits=3" });

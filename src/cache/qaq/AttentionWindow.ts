@@ -179,17 +179,27 @@ export class AttentionWindow {
     this.lastFirstPos.fill(-1);
   }
 
-  /** Bytes held by the rings and counters (bookkeeping). */
+  /**
+   * Bytes the tracked tokens need: their rings, running maxima and counts, and the per-unit counters (bookkeeping,
+   * reported as hot metadata). byteLength − liveBytes is the arrays' room beyond them (slack).
+   */
+  get liveBytes(): number {
+    let bytes = this.steps.byteLength + this.tracked.byteLength + this.lastFirstPos.byteLength + this.lastTokens.byteLength;
+    for (let u = 0; u < this.units; u++) bytes += this.tracked[u]! * (this.window + 2);
+    return bytes;
+  }
+
+  /** Bytes held by the rings and counters, room included. */
   get byteLength(): number {
     let bytes = this.steps.byteLength + this.tracked.byteLength + this.lastFirstPos.byteLength + this.lastTokens.byteLength;
     for (let u = 0; u < this.units; u++) bytes += this.rings[u]!.byteLength + this.tops[u]!.byteLength + this.observed[u]!.byteLength;
     return bytes;
   }
 
-  /** byteLength once every unit tracks T tokens (for the budget's feasibility check). */
+  /** liveBytes once every unit tracks T tokens (for the budget's feasibility check). */
   bytesFor(T: number): number {
     const fixed = this.steps.byteLength + this.tracked.byteLength + this.lastFirstPos.byteLength + this.lastTokens.byteLength;
-    return fixed + this.units * windowCapacity(T, this.maxTokens) * (this.window + 2);
+    return fixed + this.units * T * (this.window + 2);
   }
 
   /** Starts tracking tokens up to T, each with an empty ring and no observation. */

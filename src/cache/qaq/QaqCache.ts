@@ -38,6 +38,7 @@ import { fitToleranceScale, type MemoryBudget } from "./budget.js";
 import { GroupRangeMeter } from "./GroupRangeMeter.js";
 import { QaqLayer } from "./QaqLayer.js";
 import type { QaqConfig } from "./qaqSpec.js";
+import type { GroupScope } from "../PackedPart.js";
 import { formatKvSpec } from "../spec.js";
 import { QaqStatsCounter, type QaqStats } from "./QaqStats.js";
 import { QueryNormQuantile } from "./QueryNormQuantile.js";
@@ -46,6 +47,8 @@ import { WidthPlanner } from "./WidthPlanner.js";
 
 export class QaqCache implements KVCache, CacheReportView {
   readonly spec: string;
+  /** the grouping in use: the config's, with auto resolved for this model's shape (resolveGroup) */
+  readonly group: GroupScope;
   readonly layers: readonly QaqLayer[];
   readonly keyStore: PackedGroupStore;
   readonly valueStore: PackedGroupStore;
@@ -75,9 +78,10 @@ export class QaqCache implements KVCache, CacheReportView {
     readonly config: QaqConfig,
   ) {
     const { nLayers, nKvHeads, headDim, maxTokens } = shape;
+    this.group = resolveGroup(config, shape);
     this.spec = formatKvSpec(config);
     this.rollback = config.mode === "prompt" ? exactRollback(this) : noRollback("streaming QAQ re-planned widths with the attention of later tokens");
-    const groupLength = config.group === "head" ? headDim : nKvHeads * headDim;
+    const groupLength = this.group === "head" ? headDim : nKvHeads * headDim;
     const method = config.variant === "paper" ? "minmax" : "meanClip";
     this.keyStore = new PackedGroupStore(compute.heap, groupLength, config.outlierRatio, method, "QAQ key slots");
     this.valueStore = new PackedGroupStore(compute.heap, groupLength, config.outlierRatio, method, "QAQ value slots");
@@ -85,11 +89,11 @@ export class QaqCache implements KVCache, CacheReportView {
     this.scratch = new AttentionScratch(compute);
     this.layers = Array.from(
       { length: nLayers },
-      (_, l) => new QaqLayer(compute, this.scratch, this.keyStore, this.valueStore, config.group, this.sinks, shape, `QAQ layer ${l}`),
+      (_, l) => new QaqLayer(compute, this.scratch, this.keyStore, this.valueStore, this.group, this.sinks, shape, `QAQ layer ${l}`),
     );
     // group=layer: one window per layer (s_t is the max over its heads), observed by every head in turn
     this.windowCoder = new WasmRowCoder(compute);
-    this.window = new AttentionWindow(config.group === "head" ? nLayers * nKvHeads : nLayers, config.window, maxTokens, this.windowCoder);
+    this.window = new AttentionWindow(this.group === "head" ? nLayers * nKvHeads : nLayers, config.window, maxTokens, this.windowCoder);
     this.norms = new QueryNormQuantile(nLayers, nKvHeads, config.queryQuantile);
     const policy = { minBits: config.minBits, maxBits: config.maxBits, variant: config.variant, sinkTokens: this.sinks };
     const tolerances = { key: config.keyTolerance, value: config.valueTolerance };
@@ -148,7 +152,7 @@ export class QaqCache implements KVCache, CacheReportView {
   observe(layer: number, kvHead: number, probs: Float32Array, block: QueryBlock): void {
     if (!this.policyActive) return;
     const start = performance.now();
-    const unit = this.config.group === "head" ? layer * this.shape.nKvHeads + kvHead : layer;
+    const unit = this.group === "head" ? layer * this.shape.nKvHeads + kvHead : layer;
     this.window.observe(unit, probs, block, this.layers[layer]!.tokens);
     this.counters.addTime(start);
   }
@@ -195,16 +199,19 @@ export class QaqCache implements KVCache, CacheReportView {
   nbytes(): CacheBytes {
     let codes = 0;
     let outliers = 0;
-    let metadata = this.window.byteLength + this.norms.byteLength;
+    let metadata = this.window.liveBytes + this.norms.byteLength;
     let residual = 0;
+    let slack = this.window.byteLength - this.window.liveBytes;
     for (const layer of this.layers) {
       const b = layer.nbytes();
       codes += b.codes;
       outliers += b.outliers;
       metadata += b.metadata + b.bookkeeping;
       residual += b.residual;
+      slack += b.slack;
     }
-    return cacheBytes(codes, metadata, outliers, residual, this.backing?.byteLength ?? 0, 0, this.config.backing === "file" ? "disk" : "memory");
+    const location = this.config.backing === "file" ? "disk" : "memory";
+    return cacheBytes(codes, metadata, outliers, residual, this.backing?.byteLength ?? 0, slack, location);
   }
 
   paperBits(): CacheBits {
@@ -229,7 +236,7 @@ export class QaqCache implements KVCache, CacheReportView {
    * group=head, one per layer for group=layer.
    */
   widthMap(): WidthMap {
-    const groups = this.config.group === "head" ? this.shape.nKvHeads : 1;
+    const groups = this.group === "head" ? this.shape.nKvHeads : 1;
     return this.layers.map((layer) => {
       const read = (part: KvPart) =>
         Array.from({ length: groups }, (_, g) => Array.from({ length: layer.tokens }, (_, t) => layer.storedWidth(part, t, g)));
@@ -254,15 +261,14 @@ export class QaqCache implements KVCache, CacheReportView {
    * query-norm state (at the most its histograms can hold, as their size depends on the queries to come).
    */
   cheapestBytes(T: number): number {
-    const { nKvHeads, headDim, maxTokens } = this.shape;
+    const { nKvHeads, headDim } = this.shape;
     const sinks = Math.min(this.sinks, T);
     const young = Math.min(this.config.window - 1, T - sinks);
     const packed = T - sinks - young;
-    const rangeCapacity = Math.min(maxTokens, Math.ceil(T / 32) * 32);
     let bytes = this.window.bytesFor(T) + this.norms.maxByteLength;
     for (const layer of this.layers) {
       const gpt = layer.groupsPerToken;
-      bytes += 2 * gpt * (PackedSequence.metadataBytes(T) + packed * this.keyStore.slotBytes(this.config.minBits) + 2 * rangeCapacity);
+      bytes += 2 * gpt * (PackedSequence.metadataBytes(T) + packed * this.keyStore.slotBytes(this.config.minBits) + 2 * T);
       bytes += 2 * 2 * nKvHeads * headDim * (sinks + young);
     }
     return bytes;
@@ -281,7 +287,7 @@ export class QaqCache implements KVCache, CacheReportView {
     let fixed = this.nbytes().hot;
     for (const layer of this.layers) {
       const b = layer.nbytes();
-      fixed -= b.codes + b.outliers + layer.residentBytes();
+      fixed -= b.codes + b.outliers + layer.residentBytesFor(layer.residentCount);
     }
     const bytesFor = (scale: number) => this.planner.budgetBytes(scale, fixed);
     const previous = this.counters.toleranceScale;
@@ -304,6 +310,17 @@ export class QaqCache implements KVCache, CacheReportView {
     roundRows(new Uint32Array(v.buffer, v.byteOffset, n), r.valueBits, new Uint32Array(r.values.buffer, 0, n));
     return r;
   }
+}
+
+/**
+ * group=auto: per layer for a GQA model with several KV heads (queryHeadsPerKvHead > 1, nKvHeads > 1), where a
+ * layer's group spans every KV head and halves the per-group metadata and policy state at no measured loss on
+ * student64 (docs/RESULTS.md, docs/ARCHITECTURE.md); per KV head otherwise (one KV head has nothing to share, and
+ * for multi-head attention no measurement says a layer-wide grid is as good).
+ */
+export function resolveGroup(config: QaqConfig, shape: CacheShape): GroupScope {
+  if (config.group !== "auto") return config.group;
+  return (shape.queryHeadsPerKvHead ?? 1) > 1 && shape.nKvHeads > 1 ? "layer" : "head";
 }
 
 /** f32 bit patterns -> fp16 bits (round to nearest even) and the bit patterns of the fp16 values widened back. */

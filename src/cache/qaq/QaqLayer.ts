@@ -38,6 +38,8 @@ export class QaqLayer {
   private readonly residentRows: { readonly keys: F16Rows; readonly values: F16Rows };
   /** per part, per group g: [capacity] fp16 bits of the range of group (t, g), outliers excluded, rounded up */
   private readonly ranges: { keys: Uint16Array[]; values: Uint16Array[] };
+  /** tokens whose ranges were measured (all of them in stream mode; the prompt's in prompt mode, which stops after it) */
+  private rangeTokens = 0;
   private readonly rounder = new F16Rounder();
 
   constructor(
@@ -167,33 +169,46 @@ export class QaqLayer {
 
   /** Drops every token from `tokens` on. */
   truncate(tokens: number): void {
+    this.rangeTokens = Math.min(this.rangeTokens, tokens);
     this.keys.truncate(tokens);
     this.values.truncate(tokens);
     if (tokens < this.firstResident) this.firstResident = Math.max(this.sinks, tokens);
     this.fitResident();
   }
 
-  /** Bytes of packed codes, outliers, their metadata, fp16 rows (residual) and range arrays (policy bookkeeping). */
-  nbytes(): { codes: number; outliers: number; metadata: number; residual: number; bookkeeping: number } {
+  /**
+   * Bytes the stored tokens need: packed codes, outliers, their metadata, fp16 sink and resident rows (residual) and
+   * the ranges (policy bookkeeping); slack = what is allocated beyond that (metadata and range arrays' room, sink
+   * rows not filled yet, resident rows' room during a forward call).
+   */
+  nbytes(): { codes: number; outliers: number; metadata: number; residual: number; bookkeeping: number; slack: number } {
     const keys = this.keys.nbytes();
     const values = this.values.nbytes();
+    const residual = this.residentBytesFor(this.sinkCount + this.residentCount);
+    const rows = this.sinkBytes() + this.residentBytes();
     return {
       codes: keys.codes + values.codes,
       outliers: keys.outliers + values.outliers,
       metadata: keys.metadata + values.metadata,
-      residual: this.sinkBytes() + this.residentBytes(),
+      residual,
       bookkeeping: this.rangeBytes(),
+      slack: keys.slack + values.slack + rows - residual + this.rangeAllocatedBytes() - this.rangeBytes(),
     };
   }
 
-  /** Bytes of the range arrays. */
+  /** Bytes the measured tokens' ranges need (an f16 per group and part). */
   rangeBytes(): number {
+    return 2 * 2 * this.groupsPerToken * Math.min(this.rangeTokens, this.tokens);
+  }
+
+  /** Bytes of the range arrays, room included. */
+  rangeAllocatedBytes(): number {
     let bytes = 0;
     for (const list of [this.ranges.keys, this.ranges.values]) for (const a of list) bytes += a.byteLength;
     return bytes;
   }
 
-  /** Bytes of the sink rows. */
+  /** Bytes of the sink rows (allocated for every sink at the first one). */
   sinkBytes(): number {
     return this.sinkRows === null ? 0 : this.sinkRows.keys.byteLength + this.sinkRows.values.byteLength;
   }
@@ -234,5 +249,6 @@ export class QaqLayer {
         for (let t = 0; t < nTok; t++) lists[g]![first + t] = this.rounder.roundUp(meter.range(src, t * kvDim + g * G));
       }
     }
+    this.rangeTokens = first + nTok;
   }
 }

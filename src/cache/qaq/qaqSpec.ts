@@ -1,7 +1,7 @@
 /**
  * The `qaq` cache configuration and its compact text form (the part after `qaq:` in `--kv`):
  *
- *   kTol=0.002,vTol=0.05,min=1,max=8,window=5,outliers=0.01,group=head,sinks=0,backing=memory,mode=stream,
+ *   kTol=0.002,vTol=0.05,min=1,max=8,window=5,outliers=0.01,group=auto,sinks=0,backing=memory,mode=stream,
  *   variant=paper,quantile=0.9,rotate=none,keys=token    plus at most one of  budget=32MB | ratio=8
  *
  * Every key is optional (defaults below); unknown, repeated or out-of-range keys fail with a ConfigError naming the
@@ -19,7 +19,12 @@ import { parseSpecParams, type SpecParams } from "../specParams.js";
 import type { Rotation } from "../rotation.js";
 import type { KeyScaling } from "../keyChannels.js";
 
-export type QaqGroup = "head" | "layer";
+/**
+ * Groups per (token, KV head) or per (token, layer) over all KV heads; auto (the default) picks per layer for a GQA
+ * model (several query heads share each KV head, and there are several KV heads) and per head otherwise: on student64
+ * per layer is as good in quality at the same measured bytes and reaches smaller budgets (docs/RESULTS.md).
+ */
+export type QaqGroup = "head" | "layer" | "auto";
 export type QaqBacking = "memory" | "file" | "none";
 export type QaqMode = "prompt" | "stream";
 export type QaqVariant = "paper" | "code";
@@ -58,7 +63,7 @@ export const QAQ_DEFAULTS: Omit<QaqConfig, "backing"> = {
   maxBits: 8,
   window: 5,
   outlierRatio: 0.01,
-  group: "head",
+  group: "auto",
   sinkTokens: 0,
   mode: "stream",
   variant: "paper",
@@ -102,7 +107,7 @@ export function parseQaqSpec(p: SpecParams): QaqConfig {
     maxBits,
     window: integer("window", get("window"), 1, MAX_WINDOW, QAQ_DEFAULTS.window),
     outlierRatio: numberWhere("outliers", get("outliers"), defaultOutlierRatio(rotate), "a number in [0, 0.5]", (v) => v >= 0 && v <= 0.5),
-    group: choice("group", get("group"), ["head", "layer"], QAQ_DEFAULTS.group),
+    group: choice("group", get("group"), ["head", "layer", "auto"], QAQ_DEFAULTS.group),
     sinkTokens: integer("sinks", get("sinks"), 0, MAX_SINKS, QAQ_DEFAULTS.sinkTokens),
     backing: choice("backing", get("backing"), backingChoices, defaultBacking(mode)),
     mode,

@@ -55,7 +55,8 @@ export interface EvalCache {
 }
 
 export function createEvalCache(engine: Engine, config: KVCacheConfig, protocol: EvalProtocol): EvalCache {
-  const { nLayers, nKvHeads, headDim, seqLen } = engine.config;
-  const cache = createCacheForUsage(engine.compute, { nLayers, nKvHeads, headDim, maxTokens: seqLen }, config, protocol);
+  const { nLayers, nKvHeads, nHeads, headDim, seqLen } = engine.config;
+  const shape = { nLayers, nKvHeads, headDim, maxTokens: seqLen, queryHeadsPerKvHead: nHeads / nKvHeads };
+  const cache = createCacheForUsage(engine.compute, shape, config, protocol);
   return { cache, session: new Session(engine, cache), dispose: () => cache.dispose() };
 }

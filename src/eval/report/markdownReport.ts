@@ -13,6 +13,7 @@ import type { ReportInput } from "./loadResults.js";
 import { QUALITY_VIEWS } from "./qualityViews.js";
 import { ablationsMarkdown, allRunsMarkdown, chanceNotes, markdownTable, protocolsOf, table1Markdown } from "./reportTables.js";
 import { buildTable1 } from "./table1.js";
+import { budgetComparisonMarkdown, paretoTableMarkdown } from "./measuredFront.js";
 
 /** The paper's criterion: the largest compression with less than 1% quality loss. */
 export const LOSS_THRESHOLD = 0.01;
@@ -63,7 +64,7 @@ function readFirstSection(lines: readonly ResultLine[]): string {
     "",
     ...chanceNotes(lines),
     "- Quality is always compared with the fp32 cache of the same engine on the same tokens. Perplexity, KL divergence, top-1 agreement, answer agreement and the change of the correct answer's log-likelihood move with every cache; accuracy near chance does not, so the tables below lead with the former.",
-    "- Compression: **measured** = bytes of the same tokens in fp16 / bytes the cache really allocated (codes, scales, zeros, bit widths, outliers and their positions, full-precision windows, growth slack), pooled over every scoring point; **paper** = the QAQ paper's bits-only figure 16 / mean code bits (outliers at 16 bits, no metadata). QAQ streaming's full-precision backing tier (its re-quantization source) is not in the measured figure; all-runs.md lists it apart.",
+    "- Compression: **measured** = bytes of the same tokens in fp16 / bytes the cache holds for its tokens (codes, scales, zeros, bit widths, outliers and their positions, full-precision windows and tails, QAQ's policy state), pooled over every scoring point; capacity allocated beyond the stored tokens (growth room) is slack, listed apart in all-runs.md and in no ratio; **paper** = the QAQ paper's bits-only figure 16 / mean code bits (outliers at 16 bits, no metadata). QAQ streaming's full-precision backing tier (its re-quantization source) is not in the measured figure; all-runs.md lists it apart.",
     "- Standard errors: accuracy sqrt(p(1−p)/N); perplexity and KL from the per-token spread. The < 1% criterion uses point estimates and is noisy at small N.",
   ].join("\n");
 }
@@ -82,13 +83,41 @@ function table1Section(lines: readonly ResultLine[]): string {
   return parts.join("\n");
 }
 
+function measuredFrontSection(lines: readonly ResultLine[]): string {
+  const parts = [
+    "## Pareto fronts in measured bytes (perplexity tasks)",
+    "",
+    "The runs no other run beats on both measured compression and perplexity (then: and KL against fp32), every method together.",
+  ];
+  for (const by of ["ppl", "kl"] as const) {
+    for (const task of tasksOf(lines)) {
+      for (const protocol of protocolsOf(lines)) {
+        const table = paretoTableMarkdown(lines, task, protocol, by);
+        if (table !== undefined) parts.push("", `### ${task}, ${protocol} protocol: front by ${by === "ppl" ? "perplexity" : "KL"}`, "", table);
+      }
+    }
+  }
+  const budgets = tasksOf(lines).map((task) => [task, budgetComparisonMarkdown(lines, task)] as const).filter(([, table]) => table !== undefined);
+  if (budgets.length > 0) {
+    parts.push(
+      "",
+      "## QAQ's budgets against uniform at the same measured bytes (stream protocol)",
+      "",
+      "Uniform's front (its best perplexity at each measured compression, keys and values both quantized) read at QAQ's measured compression by linear interpolation in log compression between the uniform runs on either side; below uniform's smallest compression its first front point (fewer bytes than QAQ) stands in. The KL columns read uniform's KL front the same way.",
+    );
+    for (const [task, table] of budgets) parts.push("", `### ${task}`, "", table!);
+  }
+  return parts.join("\n");
+}
+
 function figuresSection(figures: readonly Figure[], pngs: boolean): string {
   const parts = ["## Figures", "", pngs ? "SVG (PNG copies beside them)." : "SVG only (no rsvg-convert or ImageMagick on the machine that made the report)."];
   const pareto = figures.filter((f) => f.name.startsWith("pareto-"));
   const fig2a = figures.filter((f) => f.name.startsWith("fig2a-"));
   parts.push("", "### Quality vs measured compression (Pareto fronts)");
   for (const f of pareto) parts.push("", `![${f.caption}](figures/${f.name}.svg)`);
-  parts.push("", "### Keys-only vs values-only quantization (the paper's Figure 2a)");
+  // a grid without keys-only / values-only runs has no Figure 2a
+  if (fig2a.length > 0) parts.push("", "### Keys-only vs values-only quantization (the paper's Figure 2a)");
   for (const f of fig2a) parts.push("", `![${f.caption}](figures/${f.name}.svg)`);
   return parts.join("\n");
 }
@@ -101,7 +130,7 @@ function ablationSection(lines: readonly ResultLine[]): string {
 export function resultsMarkdown(input: ReportInput, figures: readonly Figure[], pngs: boolean, command: string, notes: string): string {
   const lines = input.lines;
   const title = `# KV-cache quality vs compression: ${unique(lines.map((l) => basename(l.model))).join(", ")}`;
-  const sections = [title, ...(notes.trim() === "" ? [] : [notes.trim()]), setupSection(input, command), readFirstSection(lines), table1Section(lines), figuresSection(figures, pngs), ablationSection(lines)];
+  const sections = [title, ...(notes.trim() === "" ? [] : [notes.trim()]), setupSection(input, command), readFirstSection(lines), table1Section(lines), measuredFrontSection(lines), figuresSection(figures, pngs), ablationSection(lines)];
   sections.push("## Every run\n\nOne table per task and protocol: [figures/all-runs.md](figures/all-runs.md).");
   return sections.join("\n\n") + "\n";
 }

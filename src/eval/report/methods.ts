@@ -33,11 +33,13 @@ function qaqMethod(c: Extract<KVCacheConfig, { kind: "qaq" }>): MethodOf {
     c.variant,
     `window ${c.window}`,
     `${percent(c.outlierRatio)} outliers`,
-    c.group === "layer" ? "per layer" : "",
+    // the default (auto) resolves per model, so the two explicit groupings are always named
+    c.group === "layer" ? "per layer" : c.group === "head" ? "per head" : "group auto",
     c.sinkTokens > 0 ? `${c.sinkTokens} sinks` : "",
     c.minBits !== 1 || c.maxBits !== 8 ? `bits ${c.minBits}..${c.maxBits}` : "",
     c.queryQuantile !== 0.9 ? `quantile ${c.queryQuantile}` : "",
-    c.backing !== "memory" && c.backing !== "none" ? `backing ${c.backing}` : "",
+    // prompt mode has no backing tier (none is its only choice): named only where streaming chose it
+    c.backing === "file" || (c.backing === "none" && c.mode === "stream") ? `backing ${c.backing}` : "",
     c.rotate === "hadamard" ? "rotated" : "",
     c.keys === "channel" ? "keys per channel" : "",
   ].filter((o) => o !== "");

@@ -43,8 +43,15 @@ const COMMON: readonly Column[] = [
   { header: "paper", value: (l) => ratio(l.cache.paperRatio) },
   { header: "bits/value", value: (l) => formatNumber(l.cache.bitsPerValue) },
   { header: "codes / metadata / outliers / fp tokens", value: (l) => hotShares(l) },
-  { header: "backing tier", value: (l) => (l.cache.meanBackingBytes > 0 ? `${Math.round(l.cache.meanBackingBytes)} B` : "") },
+  { header: "backing tier", value: (l) => (l.cache.meanBackingBytes > 0 ? `${Math.round(l.cache.meanBackingBytes)} B ${backingPlace(l)}` : "") },
+  { header: "slack", value: (l) => (l.cache.meanSlackBytes > 0 ? `${Math.round(l.cache.meanSlackBytes)} B` : "") },
 ];
+
+/** Where a QAQ run kept its full-precision copy: a file on disk for backing=file, process memory otherwise. */
+function backingPlace(l: ResultLine): string {
+  const c = parseKvSpec(l.spec);
+  return c.kind === "qaq" && c.backing === "file" ? "on disk" : "in memory";
+}
 
 /** Where the hot bytes go, in percent of them. */
 function hotShares(l: ResultLine): string {

@@ -95,7 +95,11 @@ function logTicks(lo: number, hi: number): number[] {
   const decades = hi - lo;
   if (decades > 6) return pick([1]);
   const coarse = pick([1, 2, 5]);
-  return coarse.length >= 5 ? coarse : pick([1, 1.5, 2, 3, 4, 5, 6, 8]);
+  if (coarse.length >= 5) return coarse;
+  const fine = pick([1, 1.5, 2, 3, 4, 5, 6, 8]);
+  if (fine.length >= 4) return fine;
+  // a narrow range (perplexities within a few percent of each other): evenly spaced round values inside it
+  return linearTicks(10 ** lo, 10 ** hi);
 }
 
 export function formatTick(v: number): string {

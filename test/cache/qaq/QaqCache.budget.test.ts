@@ -117,3 +117,19 @@ test("property: random budgets and lengths, hot bytes never exceed a budget the 
     cache.dispose();
   }
 });
+
+test("student64's shape (GQA, head size 64, 512-token context): every ratio up to 6 is feasible with the default widths and grouping", () => {
+  const student64: CacheShape = { nLayers: 4, nKvHeads: 2, headDim: 64, maxTokens: 512, queryHeadsPerKvHead: 2 };
+  for (const ratio of [2, 3, 4, 5, 6]) {
+    const cache = new QaqCache(policyOnlyCompute(), student64, parseQaqParams(`ratio=${ratio}`));
+    assert.equal(cache.group, "layer");
+    cache.dispose();
+  }
+  // per KV head, twice the groups (each with its metadata, window state and ranges) put the cheapest allocation of
+  // 512 tokens at 182144 bytes, 5.75x fp16's 1048576: the error states that largest feasible ratio
+  assert.throws(
+    () => new QaqCache(policyOnlyCompute(), student64, parseQaqParams("ratio=6,group=head")),
+    (error: unknown) => error instanceof ConfigError && error.field === "qaq.ratio" && /at most 5\.75/.test(error.message),
+  );
+  new QaqCache(policyOnlyCompute(), student64, parseQaqParams("ratio=5.75,group=head")).dispose();
+});

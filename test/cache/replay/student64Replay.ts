@@ -101,7 +101,7 @@ export function replay(compute: Compute, run: RecordedRun, cache: KVCache, from:
 
 /** A cache of the replay's shape with room for `maxTokens`. */
 export function replayCache(compute: Compute, run: RecordedRun, spec: string, maxTokens: number): ReportingCache {
-  const shape: CacheShape = { nLayers: run.nLayers, nKvHeads: run.nKvHeads, headDim: run.headDim, maxTokens };
+  const shape: CacheShape = { nLayers: run.nLayers, nKvHeads: run.nKvHeads, headDim: run.headDim, maxTokens, queryHeadsPerKvHead: run.nRep };
   return createCache(compute, shape, parseKvSpec(spec));
 }
 
