@@ -93,6 +93,8 @@ export interface KernelExports extends PackedAttentionExports {
 
   /** bytes [begin,end): dst[i] = src[i] (memory-bandwidth probe for benchmarks) */
   copy_bytes(begin: number, end: number, src: number, dst: number): void;
+  /** bytes [begin,end): read src, xor into out at (begin >> 16)·16 (read-only bandwidth probe; grain 65536) */
+  read_bytes(begin: number, end: number, src: number, out: number): void;
 }
 
 /** Bytes of one token's q8_0 activations: `cols` int8 codes, then cols/32 f32 scales. */

@@ -23,6 +23,8 @@ export interface CaseExpectation {
   readonly top: readonly (readonly (readonly [number, number])[])[];
   /** per text position but the last: round(p(next text token)·1e6) */
   readonly nextTextToken: readonly number[];
+  /** what the live check measured against llama.cpp on this file (over the whole vocabulary) */
+  readonly measured: { readonly maxProbabilityDifference: number; readonly greedyAgreement: number };
 }
 
 export interface ExpectationsFile {
@@ -32,7 +34,10 @@ export interface ExpectationsFile {
   readonly cases: readonly CaseExpectation[];
 }
 
-export function expectationFrom(id: string, sha256: string, textTokens: readonly number[], greedyPrompt: readonly number[], peer: ProbeResult): CaseExpectation {
+export function expectationFrom(
+  id: string, sha256: string, textTokens: readonly number[], greedyPrompt: readonly number[], peer: ProbeResult,
+  measured: CaseExpectation["measured"],
+): CaseExpectation {
   const scaled = (p: number) => Math.round(p * PROBABILITY_SCALE);
   return {
     id,
@@ -42,6 +47,7 @@ export function expectationFrom(id: string, sha256: string, textTokens: readonly
     greedy: peer.greedy,
     top: peer.probabilities.map((p) => topK(p, TOP_K).map((token) => [token, scaled(p[token]!)] as const)),
     nextTextToken: peer.probabilities.slice(0, -1).map((p, t) => scaled(p[textTokens[t + 1]!]!)),
+    measured,
   };
 }
 

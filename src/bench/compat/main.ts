@@ -5,19 +5,23 @@
  *     case's vocabulary), compared over the whole vocabulary: the largest absolute difference must be <= 1e-3;
  *   - 64 greedy tokens after the text's first 8 tokens must be the same; the smallest top-1/top-2 logit margin is
  *     reported (a near-tie would make the agreement luck).
- * Quantized-weight cases (q8_0) are held to their own quantization effect instead (compatCases.ts).
+ * The same for quantized weights (q8_0, the K-quants, the q4_k_m mix; compatCases.ts) of one case per architecture
+ * and for the trained student64 converted to each (trainedCases.ts), with the quantization's own effect reported.
  * Writes one JSON line per case on stdout, docs/COMPATIBILITY.md, and test/compat/llamacpp-expectations.json (what
- * the test that runs without llama.cpp checks). Exits 1 when a case fails.
+ * the test that runs without llama.cpp checks). Exits 1 when a case fails. `npm run compat -- TEXT` runs only the
+ * cases whose id contains TEXT (and their f32 bases) and writes no files.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { AtomicFileWriter } from "../../format/AtomicFileWriter.js";
 import { FileFormatError } from "../../util/errors.js";
 import { ensurePeerInstalled, peerDirectory } from "../peer/peerInstall.js";
-import { COMPAT_CASES, COMPAT_CONTEXT, COMPAT_QUANTIZED_CASES } from "./compatCases.js";
+import { COMPAT_CASES, COMPAT_CONTEXT, COMPAT_QUANTIZED_CASES, type CompatCase } from "./compatCases.js";
+import { STUDENT64_FILES, TRAINED_CASES, trainedModelPresent, writeTrainedModel } from "./trainedCases.js";
+import type { WeightRecipe } from "../../format/weightRecipe.js";
 import { writeCompatModel } from "./compatModel.js";
 import { expectationFrom, PROBABILITY_TOLERANCE, type CaseExpectation } from "./expectations.js";
 import { openLlamaCpp } from "./llamaCppProbe.js";
@@ -35,7 +39,36 @@ const TEXT_FILE = "../shared/data/tinystories/tinystories_val_head.txt";
 export const EXPECTATIONS_PATH = "test/compat/llamacpp-expectations.json";
 const REPORT_PATH = "docs/COMPATIBILITY.md";
 const COMMAND = "npm run compat";
-const KEPT_MARKER = "<!-- K-quant rows:";
+
+/** One file the check runs: a seeded random-weight case or a converted trained model. */
+interface Target {
+  readonly id: string;
+  readonly weightType: WeightRecipe;
+  readonly quantizedFrom?: string;
+  /** the random-weight case (its shape and options fill the f32 table) */
+  readonly compatCase?: CompatCase;
+  /** llama.cpp's tokenization gets this BOS in front (SentencePiece vocabularies start with BOS, id 1) */
+  readonly bos: readonly number[];
+  write(dir: string): Promise<string>;
+}
+
+function targets(): Target[] {
+  const random = [...COMPAT_CASES, ...COMPAT_QUANTIZED_CASES].map((c): Target => ({
+    id: c.id, weightType: c.weightType, ...(c.quantizedFrom !== undefined && { quantizedFrom: c.quantizedFrom }), compatCase: c,
+    bos: c.vocabulary === "sentencepiece" ? [1] : [],
+    async write(dir) {
+      const path = join(dir, `${c.id}.gguf`);
+      await writeCompatModel(path, c);
+      return path;
+    },
+  }));
+  if (!trainedModelPresent(root)) {
+    process.stderr.write(`compat: ${STUDENT64_FILES.checkpoint} not found, the student64 cases are skipped\n`);
+    return random;
+  }
+  const trained = TRAINED_CASES.map((c): Target => ({ ...c, bos: [1], write: (dir) => writeTrainedModel(root, dir, c) }));
+  return [...random, ...trained];
+}
 
 async function main(): Promise<void> {
   const textPath = join(root, TEXT_FILE);
@@ -45,6 +78,7 @@ async function main(): Promise<void> {
   } catch (error) {
     throw new FileFormatError(textPath, `cannot read the text (${error instanceof Error ? error.message : String(error)})`);
   }
+  const only = process.argv[2]; // optional: run only the cases whose id contains this text (no files written)
   const install = ensurePeerInstalled(peerDirectory());
   const peer = await openLlamaCpp(install.dir, THREADS);
   const dir = mkdtempSync(join(tmpdir(), "qaq-compat-"));
@@ -52,24 +86,26 @@ async function main(): Promise<void> {
   const expectations: CaseExpectation[] = [];
   const f32Runs = new Map<string, { ours: ProbeResult; theirs: ProbeResult }>();
   try {
-    for (const c of [...COMPAT_CASES, ...COMPAT_QUANTIZED_CASES]) {
-      const path = join(dir, `${c.id}.gguf`);
-      await writeCompatModel(path, c);
+    const all = targets();
+    const chosen = all.filter((t) => only === undefined || t.id.includes(only));
+    const needed = new Set([...chosen.map((t) => t.id), ...chosen.flatMap((t) => (t.quantizedFrom === undefined ? [] : [t.quantizedFrom]))]);
+    for (const target of all.filter((t) => needed.has(t.id))) {
+      const path = await target.write(dir);
       const sha256 = createHash("sha256").update(readFileSync(path)).digest("hex");
-      // llama.cpp's tokenization; a SentencePiece vocabulary starts with BOS (id 1), the gpt2 ones add none
-      const bos = c.vocabulary === "sentencepiece" ? [1] : [];
-      const textTokens = [...bos, ...(await peer.tokenize(path, text))].slice(0, TEXT_TOKENS);
-      if (textTokens.length < TEXT_TOKENS) throw new FileFormatError(textPath, `gives only ${textTokens.length} tokens with ${c.id}'s vocabulary`);
+      const textTokens = [...target.bos, ...(await peer.tokenize(path, text))].slice(0, TEXT_TOKENS);
+      if (textTokens.length < TEXT_TOKENS) throw new FileFormatError(textPath, `gives only ${textTokens.length} tokens with ${target.id}'s vocabulary`);
       const input = { textTokens, greedyPrompt: textTokens.slice(0, GREEDY_PROMPT), greedySteps: GREEDY_STEPS };
       const theirs = await peer.probe(path, input, COMPAT_CONTEXT);
       const ours = await probeOurs(path, input, THREADS);
       const maxDifference = maxProbabilityDifference(ours, theirs);
-      const base = c.quantizedFrom === undefined ? undefined : f32Runs.get(c.quantizedFrom);
+      const base = target.quantizedFrom === undefined ? undefined : f32Runs.get(target.quantizedFrom);
       const quantization = base && { ours: maxProbabilityDifference(ours, base.ours), llamaCpp: maxProbabilityDifference(theirs, base.theirs) };
       let greedyAgreement = 0;
       while (greedyAgreement < GREEDY_STEPS && ours.greedy[greedyAgreement] === theirs.greedy[greedyAgreement]) greedyAgreement++;
       const outcome: CaseOutcome = {
-        case: c,
+        id: target.id,
+        weightType: target.weightType,
+        ...(target.compatCase !== undefined && { case: target.compatCase }),
         maxProbabilityDifference: maxDifference,
         greedyAgreement,
         greedySteps: GREEDY_STEPS,
@@ -77,30 +113,24 @@ async function main(): Promise<void> {
         minMarginLlamaCpp: Math.min(...theirs.greedyMargins),
         meanTop1: theirs.probabilities.reduce((s, p) => s + Math.max(...p), 0) / TEXT_TOKENS,
         ...(quantization && { quantizationEffect: quantization }),
-        passed: quantization
-          ? maxDifference <= Math.max(quantization.ours, quantization.llamaCpp)
-          : maxDifference <= PROBABILITY_TOLERANCE && greedyAgreement === GREEDY_STEPS,
+        passed: maxDifference <= PROBABILITY_TOLERANCE && greedyAgreement === GREEDY_STEPS,
       };
       outcomes.push(outcome);
-      if (c.weightType === "f32") {
-        f32Runs.set(c.id, { ours, theirs });
-        expectations.push(expectationFrom(c.id, sha256, textTokens, input.greedyPrompt, theirs));
-      }
+      if (target.weightType === "f32") f32Runs.set(target.id, { ours, theirs });
+      expectations.push(expectationFrom(target.id, sha256, textTokens, input.greedyPrompt, theirs, { maxProbabilityDifference: maxDifference, greedyAgreement }));
       const { case: _, ...line } = outcome;
-      process.stdout.write(JSON.stringify({ id: c.id, ...line }) + "\n");
-      rmSync(path);
+      process.stdout.write(JSON.stringify(line) + "\n");
+      if (target.weightType !== "f32" || target.compatCase !== undefined) rmSync(path);
     }
   } finally {
     await peer.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
+  if (only !== undefined) return;
   const producedBy = `node-llama-cpp ${peer.version} (${install.packages.join(", ")}), CPU, f32 KV cache, no flash attention, ${THREADS} threads`;
   const expectationsFile = { producedBy, command: COMMAND, text: `${TEXT_FILE}, first ${TEXT_TOKENS} tokens`, cases: expectations };
   await writeText(join(root, EXPECTATIONS_PATH), JSON.stringify(expectationsFile) + "\n");
-  // rows written by hand below KEPT_MARKER (the K-quant compatCheck runs) survive regeneration
-  const previous = existsSync(join(root, REPORT_PATH)) ? readFileSync(join(root, REPORT_PATH), "utf8") : "";
-  const kept = previous.includes(KEPT_MARKER) ? "\n" + previous.slice(previous.indexOf(KEPT_MARKER)) : "";
-  await writeText(join(root, REPORT_PATH), compatibilityMarkdown(outcomes, { producedBy, command: COMMAND, textFile: TEXT_FILE, textTokens: TEXT_TOKENS, greedyPrompt: GREEDY_PROMPT }) + kept);
+  await writeText(join(root, REPORT_PATH), compatibilityMarkdown(outcomes, { producedBy, command: COMMAND, textFile: TEXT_FILE, textTokens: TEXT_TOKENS, greedyPrompt: GREEDY_PROMPT }));
   process.stderr.write(`compat: wrote ${REPORT_PATH} and ${EXPECTATIONS_PATH}\n`);
   if (outcomes.some((o) => !o.passed)) process.exitCode = 1;
 }
