@@ -62,18 +62,13 @@ export function matvec_q6_k(begin: i32, end: i32, w: usize, xq: usize, out: usiz
       const scPairs23 = v128.shuffle<u8>(u2, u3, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
       const sc03 = v128.shuffle<u16>(scPairs01, scPairs23, 0, 8, 1, 9, 2, 10, 3, 11);
       const sc47 = v128.shuffle<u16>(scPairs01, scPairs23, 4, 12, 5, 13, 6, 14, 7, 15);
-      let lo = i16x8.extend_low_i8x16_u(sc03);
-      let hi = i16x8.extend_high_i8x16_u(sc03);
-      let isum = kBlock(kind, b0, bb, xs, 0, i32x4.extend_low_i16x8_u(lo));
-      isum = i32x4.add(isum, kBlock(kind, b0, bb, xs, 1, i32x4.extend_high_i16x8_u(lo)));
-      isum = i32x4.add(isum, kBlock(kind, b0, bb, xs, 2, i32x4.extend_low_i16x8_u(hi)));
-      isum = i32x4.add(isum, kBlock(kind, b0, bb, xs, 3, i32x4.extend_high_i16x8_u(hi)));
-      lo = i16x8.extend_low_i8x16_u(sc47);
-      hi = i16x8.extend_high_i8x16_u(sc47);
-      isum = i32x4.add(isum, kBlock(kind, b0, bb, xs, 4, i32x4.extend_low_i16x8_u(lo)));
-      isum = i32x4.add(isum, kBlock(kind, b0, bb, xs, 5, i32x4.extend_high_i16x8_u(lo)));
-      isum = i32x4.add(isum, kBlock(kind, b0, bb, xs, 6, i32x4.extend_low_i16x8_u(hi)));
-      isum = i32x4.add(isum, kBlock(kind, b0, bb, xs, 7, i32x4.extend_high_i16x8_u(hi)));
+      // one block per iteration (a loop, not 8 unrolled copies: the smaller function runs faster in V8, as for
+      // Q6_K); block jb's four scales are bytes 4(jb & 3)..+3 of sc03 or sc47, picked with a swizzle
+      let isum = i32x4.splat(0);
+      for (let jb = 0; jb < 8; jb++) {
+        const picked = i8x16.swizzle(jb < 4 ? sc03 : sc47, i8x16.add(i8x16.splat(<i8>((jb & 3) << 2)), i8x16(0, 1, 2, 3, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)));
+        isum = i32x4.add(isum, kBlock(kind, b0, bb, xs, jb, i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(picked))));
+      }
       // Σ_j m_j·S_j per row: each row's 8 mins (bytes 8..15) against the 8 sub-block sums, pairwise in i32 lanes
       const sums = v128.load(xs + XK_SUMS);
       const mins = hsum4I32(
