@@ -2,7 +2,8 @@ import type { ReportingCache } from "../cache/CacheReportView.js";
 import type { KVCacheConfig } from "../cache/spec.js";
 import { ContextOverflowError } from "../util/errors.js";
 import type { Engine } from "./Engine.js";
-import type { BatchSegment } from "../model/llama.js";
+import type { BatchSegment, LlamaModel } from "../model/llama.js";
+import type { ModelConfig } from "../model/config.js";
 
 export interface SessionOptions {
   /** positions the session may hold: at most the model's context (default: the model's context) */
@@ -23,7 +24,16 @@ export interface SessionOptions {
  *   step(id)               one call of one token (decode)
  * The logits returned are a view valid until the next call.
  */
-export class Session {
+/**
+ * What a session drives: a model and its config. An Engine is one; the compatibility check's probe builds a bare
+ * model (its control runs a deliberately altered config that no Engine would load) and still feeds it through here.
+ */
+export interface SessionModel {
+  readonly config: ModelConfig;
+  readonly model: LlamaModel;
+}
+
+export class Session<E extends SessionModel = Engine> {
   readonly capacity: number;
   /** ids fed so far, position by position (grows by doubling) */
   private fedIds = new Int32Array(64);
@@ -42,7 +52,7 @@ export class Session {
   }
 
   constructor(
-    readonly engine: Engine,
+    readonly engine: E,
     readonly cache: ReportingCache,
     options: SessionOptions = {},
   ) {

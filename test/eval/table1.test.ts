@@ -63,7 +63,7 @@ test("methods group qualitative options and leave the swept setting apart", () =
   assert.deepEqual(methodOf("uniform:bits=3,rotate=hadamard"), { method: "uniform rotated", setting: "bits=3" });
   assert.deepEqual(methodOf("kivi:bits=2,rotate=hadamard"), { method: "KIVI rotated", setting: "bits=2" });
   assert.deepEqual(methodOf("qaq:rotate=hadamard,keys=channel"), {
-    method: "QAQ (paper, window 5, 0% outliers, rotated, keys per channel)",
+    method: "QAQ (paper, window 5, 0% outliers, group auto, rotated, keys per channel)",
     setting: "kTol=0.002,vTol=0.05",
   });
   assert.deepEqual(figure2aPoint("uniform:k=3,v=16"), { part: "keys", bits: 3 });

@@ -10,6 +10,7 @@ import { createForwardState, freeForwardState } from "../../model/state.js";
 import { LlamaModel } from "../../model/llama.js";
 import type { ModelConfig } from "../../model/config.js";
 import { createCache } from "../../cache/createCache.js";
+import { Session } from "../../engine/Session.js";
 import { softmax64, topTwo, type ProbeInput, type ProbeResult } from "./probe.js";
 
 export async function probeOurs(
@@ -27,22 +28,24 @@ export async function probeOurs(
     const model = new LlamaModel(config, compute, weights, state);
     const newCache = () => createCache(compute, { nLayers: config.nLayers, nKvHeads: config.nKvHeads, headDim: config.headDim, maxTokens: config.seqLen }, { kind: "fp32" });
     try {
-      const { vocabSize } = config;
+      const probed = { config, model };
       let cache = newCache();
-      // [n, vocab] logits of every position of the text
-      const all = model.forward(Int32Array.from(input.textTokens), 0, cache, "all");
-      const probabilities = input.textTokens.map((_, t) => softmax64(all.subarray(t * vocabSize, (t + 1) * vocabSize)));
+      // [n, vocab] logits of every position of the text, in one forward call
+      const textIds = Int32Array.from(input.textTokens);
+      const probabilities: ReturnType<typeof softmax64>[] = [];
+      new Session(probed, cache).score(textIds, textIds.length, (_, row) => probabilities.push(softmax64(row)));
       cache.dispose();
 
       cache = newCache();
+      const session = new Session(probed, cache);
       const greedy: number[] = [];
       const greedyMargins: number[] = [];
-      let logits = model.forward(Int32Array.from(input.greedyPrompt), 0, cache, "last");
+      let logits = session.prefill(Int32Array.from(input.greedyPrompt));
       for (let step = 0; step < input.greedySteps; step++) {
         const { best, margin } = topTwo(logits);
         greedy.push(best);
         greedyMargins.push(margin);
-        if (step + 1 < input.greedySteps) logits = model.forward(Int32Array.of(best), input.greedyPrompt.length + step, cache, "last");
+        if (step + 1 < input.greedySteps) logits = session.step(best);
       }
       cache.dispose();
       return { probabilities, greedy, greedyMargins };

@@ -7,6 +7,7 @@
  */
 import { join } from "node:path";
 import { Engine } from "../../engine/Engine.js";
+import { Session } from "../../engine/Session.js";
 import { parseModelFile } from "../../format/modelFile.js";
 import { hasGgufMagic, parseGgufHeader } from "../../format/gguf/parseGguf.js";
 import { checkTokenizerMatchesModel, tokenizerFromLlama2cBytes } from "../../tokenizer/loadTokenizer.js";
@@ -58,14 +59,14 @@ export async function runCase(fuzzCase: FuzzCase, corpusDir: string): Promise<Ca
     const engine = await Engine.fromBytes(bytes, name, tokenizer, 1);
     try {
       stage.name = "forward";
-      const cache = engine.createCache({ kind: "fp32" });
+      const session = Session.open(engine, { kind: "fp32" });
       try {
-        const logits = engine.model.forward(Int32Array.of(engine.tokenizer.bosId), 0, cache, "last");
+        const logits = session.step(engine.tokenizer.bosId);
         let best = 0;
         for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
         engine.tokenizer.decode([best]);
       } finally {
-        cache.dispose();
+        session.dispose();
       }
     } finally {
       engine.dispose();

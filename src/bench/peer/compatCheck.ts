@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import { Engine } from "../../engine/Engine.js";
+import { Session } from "../../engine/Session.js";
 import { argmax } from "../../generate/sampler.js";
 import { parseGguf } from "../../format/gguf/parseGguf.js";
 import { GGML_TYPES } from "../../format/gguf/ggmlTypes.js";
@@ -39,17 +40,17 @@ function softmax(logits: ArrayLike<number>): Float64Array {
 async function runOurs(path: string, prompt: readonly number[], steps: number): Promise<Run> {
   const engine = await Engine.load(path, undefined, 1);
   try {
-    const cache = engine.createCache({ kind: "fp32" });
+    const session = Session.open(engine, { kind: "fp32" });
     const ids: number[] = [];
     const probs: Float64Array[] = [];
-    let logits = engine.model.forward(Int32Array.from(prompt), 0, cache, "last");
+    let logits = session.prefill(Int32Array.from(prompt));
     for (let step = 0; step < steps; step++) {
       probs.push(softmax(logits));
       const next = argmax(logits);
       ids.push(next);
-      if (step + 1 < steps) logits = engine.model.forward(Int32Array.of(next), prompt.length + step, cache, "last");
+      if (step + 1 < steps) logits = session.step(next);
     }
-    cache.dispose();
+    session.dispose();
     return { ids, probs };
   } finally {
     engine.dispose();
