@@ -21,3 +21,23 @@ export function measureCopyBandwidth(compute: Compute, bytes = BANDWIDTH_PROBE_B
     heap.free(dst);
   }
 }
+
+/**
+ * Read-only memory bandwidth (bytes read per second) over a buffer of `bytes` (rounded down to 64 KiB), split over
+ * the compute's threads: the bound of a decode step that reads that many bytes of weights once. A buffer of the
+ * weights' own size keeps the cache effects alike.
+ */
+export function measureReadBandwidth(compute: Compute, bytes: number): number {
+  const heap = compute.heap;
+  const size = Math.max(1, Math.floor(bytes / 65536)) * 65536;
+  const src = heap.alloc(size, "read bandwidth source");
+  const out = heap.alloc((size / 65536) * 16, "read bandwidth output");
+  heap.u8(src).fill(1);
+  try {
+    const seconds = medianSeconds(5, () => compute.parallel("read_bytes", size, [src.ptr, out.ptr], 65536));
+    return size / seconds;
+  } finally {
+    heap.free(src);
+    heap.free(out);
+  }
+}

@@ -14,9 +14,12 @@
  *   q4_k/q5_k/q6_k weights: rows x (cols/256) super-blocks of 144/176/210 bytes (format/gguf/kQuants.ts); the kernels
  *     read them with whole groups of 4 rows interleaved super-block by super-block (the 4 rows' blocks one after
  *     another; assembly/lib/kQuantBlocks.ts), produced in place by interleave_rows_q4_k/q5_k/q6_k.
- *   q8 activations (input of every quantized matvec; see q8ActivationBytes): per token, `cols` int8 codes, then
- *     cols/32 f32 scales (one per block of 32), value = scale*code, then cols/32 f32 block sums scale*Σcodes (the
- *     K-quants' mins multiply them); produced by quantize_act_q8.
+ *   Quantized weights multiply int8 activations quantized as llama.cpp's CPU backend does (assembly/quantAct.ts):
+ *   q8_0 activations (input of q8_0/q4_0 weights; q8_0ActivationBytes): per token `cols` int8 codes, then cols/32
+ *     f32 scales (one per block of 32, f16-rounded values), value = scale*code; produced by quantize_act_q8_0.
+ *   q8_k activations (input of q4_k/q5_k/q6_k; q8KActivationBytes): per token, per super-block of 256 values, 288
+ *     bytes: 256 int8 codes, 8 i16 sums of 32 codes (the K-quants' mins multiply them), f32 d, 12 zero bytes;
+ *     value = d*code; produced by quantize_act_q8_k.
  */
 import type { PackedAttentionExports } from "./packedKernelExports.js";
 
@@ -25,27 +28,29 @@ export interface KernelExports extends PackedAttentionExports {
   matvec_f32(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
   matvec_f16(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
   matvec_bf16(begin: number, end: number, w: number, x: number, out: number, cols: number): void;
-  /** w: interleaved [rows, cols/32] blocks; xq: q8 activations of one token */
+  /** w: interleaved [rows, cols/32] blocks; xq: q8_0 activations of one token */
   matvec_q8_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number): void;
   matvec_q4_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number): void;
   /** rows = groups of 4 weight rows: plain -> interleaved layout in place; scratch: [4·rowBytes] bytes per call */
   interleave_rows_q8_0(begin: number, end: number, w: number, scratch: number, cols: number): void;
   interleave_rows_q4_0(begin: number, end: number, w: number, scratch: number, cols: number): void;
-  /** K-quants: w interleaved super-block by super-block; xq: q8 activations of one token (cols % 256 == 0) */
+  /** K-quants: w interleaved super-block by super-block; xq: q8_k activations of one token (cols % 256 == 0) */
   matvec_q4_k(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number): void;
   matvec_q5_k(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number): void;
   matvec_q6_k(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number): void;
   interleave_rows_q4_k(begin: number, end: number, w: number, scratch: number, cols: number): void;
   interleave_rows_q5_k(begin: number, end: number, w: number, scratch: number, cols: number): void;
   interleave_rows_q6_k(begin: number, end: number, w: number, scratch: number, cols: number): void;
-  /** rows = tokens: x [nTok, cols] f32 -> xq [nTok, q8ActivationBytes(cols)] */
-  quantize_act_q8(begin: number, end: number, x: number, xq: number, cols: number): void;
+  /** rows = tokens: x [nTok, cols] f32 -> xq [nTok, q8_0ActivationBytes(cols)] (cols % 32 == 0) */
+  quantize_act_q8_0(begin: number, end: number, x: number, xq: number, cols: number): void;
+  /** rows = tokens: x [nTok, cols] f32 -> xq [nTok, q8KActivationBytes(cols)] (cols % 256 == 0) */
+  quantize_act_q8_k(begin: number, end: number, x: number, xq: number, cols: number): void;
 
   /** Batched (prefill): out[t, r] = Σ_c W[r,c]·x[t,c], out: [nTok, rows]; weight rows [begin,end) */
   matmul_f32(begin: number, end: number, w: number, x: number, out: number, cols: number, rows: number, nTok: number): void;
   matmul_f16(begin: number, end: number, w: number, x: number, out: number, cols: number, rows: number, nTok: number): void;
   matmul_bf16(begin: number, end: number, w: number, x: number, out: number, cols: number, rows: number, nTok: number): void;
-  /** w: interleaved [rows, cols/32] blocks; xq: [nTok, q8ActivationBytes(cols)] */
+  /** w: interleaved [rows, cols/32] blocks; xq: [nTok, q8_0ActivationBytes(cols)]; K-quants: [nTok, q8KActivationBytes(cols)] */
   matmul_q8_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
   matmul_q4_0(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
   matmul_q4_k(begin: number, end: number, w: number, xq: number, out: number, cols: number, rows: number, nTok: number): void;
@@ -95,9 +100,19 @@ export interface KernelExports extends PackedAttentionExports {
 
   /** bytes [begin,end): dst[i] = src[i] (memory-bandwidth probe for benchmarks) */
   copy_bytes(begin: number, end: number, src: number, dst: number): void;
+  /** bytes [begin,end): read src, xor into out at (begin >> 16)·16 (read-only bandwidth probe; grain 65536) */
+  read_bytes(begin: number, end: number, src: number, out: number): void;
 }
 
-/** Bytes of one token's q8 activations: `cols` int8 codes, then cols/32 f32 scales, then cols/32 f32 block sums. */
-export function q8ActivationBytes(cols: number): number {
-  return cols + (cols / 32) * 8;
+/** Bytes of one token's q8_0 activations: `cols` int8 codes, then cols/32 f32 scales. */
+export function q8_0ActivationBytes(cols: number): number {
+  return cols + (cols / 32) * 4;
+}
+
+/** Bytes of one super-block (256 values) of q8_k activations: codes, 8 i16 sums, f32 d, padding to 16 bytes. */
+export const Q8_K_BLOCK_BYTES = 288;
+
+/** Bytes of one token's q8_k activations (cols % 256 == 0). */
+export function q8KActivationBytes(cols: number): number {
+  return (cols / 256) * Q8_K_BLOCK_BYTES;
 }

@@ -2,7 +2,7 @@ import type { Compute } from "../kernels/Compute.js";
 import type { KVCache, QueryBlock } from "../cache/KVCache.js";
 import { queryDim, type ModelConfig } from "./config.js";
 import { rowOf, type LayerWeights, type Weights } from "./weights.js";
-import { linear, quantizeActivations } from "./linear.js";
+import { linear, LinearInput, type ActivationScratch } from "./linear.js";
 import { reservePositions, type ForwardState } from "./state.js";
 import { ContextOverflowError } from "../util/errors.js";
 import { checkLogitsFinite, checkRowsFinite } from "./finiteCheck.js";
@@ -129,7 +129,7 @@ export class LlamaModel {
     const qDim = queryDim(this.config);
     const x = state.x.ptr; //     [n, dim] residual stream
     const xb = state.xb.ptr; //   [n, dim] normed input of a sublayer, then its output
-    const xq = state.xq.ptr; //   [n, q8 bytes of max(dim, qDim, hidden)] int8 activations (q8_0/q4_0 weights only)
+    const xq: ActivationScratch = { q8_0: state.xq0.ptr, q8_k: state.xqK.ptr }; // int8 forms of a matrix input
     const att = state.att.ptr; // [n, qDim] attention output of all heads
     const hb = state.hb.ptr; //   [n, hidden] gate, then silu(gate)·up
     const hb2 = state.hb2.ptr; // [n, hidden] up
@@ -143,25 +143,22 @@ export class LlamaModel {
     for (let l = 0; l < nLayers; l++) {
       const w = weights.layers[l]!;
       k.rmsnorm(0, n, x, w.attnNorm.ptr, xb, dim, normEps);
-      quantizeActivations(compute, xb, xq, dim, n);
-      this.projectQkv(w, n);
+      this.projectQkv(w, new LinearInput(compute, xb, xq, dim, n));
       row = 0;
       for (const s of segments) {
         this.attention(l, row, s.pos0, s.tokens.length, s.cache);
         row += s.tokens.length;
       }
       checkRowsFinite(heap.f32(state.att, 0, n * qDim), qDim, pos0, l, "attention output");
-      quantizeActivations(compute, att, xq, qDim, n);
-      linear(compute, w.wo, att, xq, xb, n);
+      linear(compute, w.wo, new LinearInput(compute, att, xq, qDim, n), xb);
       k.add(0, n * dim, x, xb);
 
       k.rmsnorm(0, n, x, w.ffnNorm.ptr, xb, dim, normEps);
-      quantizeActivations(compute, xb, xq, dim, n);
-      linear(compute, w.gate, xb, xq, hb, n);
-      linear(compute, w.up, xb, xq, hb2, n);
+      const ffnInput = new LinearInput(compute, xb, xq, dim, n);
+      linear(compute, w.gate, ffnInput, hb);
+      linear(compute, w.up, ffnInput, hb2);
       k.swiglu(0, n * hiddenDim, hb, hb2);
-      quantizeActivations(compute, hb, xq, hiddenDim, n);
-      linear(compute, w.down, hb, xq, xb, n);
+      linear(compute, w.down, new LinearInput(compute, hb, xq, hiddenDim, n), xb);
       k.add(0, n * dim, x, xb);
       checkRowsFinite(heap.f32(state.x, 0, n * dim), dim, pos0, l, "residual stream");
     }
@@ -181,22 +178,20 @@ export class LlamaModel {
     }
     if (rows === 0) return heap.f32(state.logits, 0, 0);
     k.rmsnorm(0, rows, x, weights.outputNorm.ptr, xb, dim, normEps);
-    quantizeActivations(compute, xb, xq, dim, rows);
-    linear(compute, weights.output, xb, xq, state.logits.ptr, rows); // [rows, vocab]
+    linear(compute, weights.output, new LinearInput(compute, xb, xq, dim, rows), state.logits.ptr); // [rows, vocab]
     return heap.f32(state.logits, 0, rows * vocabSize);
   }
 
   /**
    * q = Wq·xb + bq  [n, qDim],  k = Wk·xb + bk  [n, kvDim],  v = Wv·xb + bv  [n, kvDim]  (biases when the
-   * architecture has them); xb [n, dim] and its int8 form xq are the attention norm's output.
+   * architecture has them); `input` is the attention norm's output xb [n, dim].
    */
-  private projectQkv(w: LayerWeights, n: number): void {
+  private projectQkv(w: LayerWeights, input: LinearInput): void {
     const { compute, state } = this;
-    const xb = state.xb.ptr;
-    const xq = state.xq.ptr;
-    linear(compute, w.wq, xb, xq, state.q.ptr, n);
-    linear(compute, w.wk, xb, xq, state.k.ptr, n);
-    linear(compute, w.wv, xb, xq, state.v.ptr, n);
+    const n = input.nTok;
+    linear(compute, w.wq, input, state.q.ptr);
+    linear(compute, w.wk, input, state.k.ptr);
+    linear(compute, w.wv, input, state.v.ptr);
     if (w.qkvBias !== undefined) {
       compute.kernels.add_bias(0, n, state.q.ptr, w.qkvBias.q.ptr, w.wq.rows);
       compute.kernels.add_bias(0, n, state.k.ptr, w.qkvBias.k.ptr, w.wk.rows);

@@ -1,6 +1,6 @@
 import type { Compute } from "../kernels/Compute.js";
 import type { Region } from "../kernels/WasmHeap.js";
-import { q8ActivationBytes } from "../kernels/kernelExports.js";
+import { q8_0ActivationBytes, Q8_K_BLOCK_BYTES } from "../kernels/kernelExports.js";
 import { queryDim, type ModelConfig } from "./config.js";
 import type { ArchitectureOptions } from "./architectures/architecture.js";
 
@@ -27,8 +27,10 @@ export interface ForwardState {
   readonly hb: Region;
   /** [B, hidden] up */
   readonly hb2: Region;
-  /** [B, q8ActivationBytes(max(dim, qDim, hidden))] int8 activations for q8_0/q4_0 weights */
-  readonly xq: Region;
+  /** [B, q8_0ActivationBytes(max(dim, qDim, hidden))] int8 activations for q8_0/q4_0 weights */
+  readonly xq0: Region;
+  /** [B, q8KActivationBytes(the same, rounded up to 256)] int8 activations for K-quant weights */
+  readonly xqK: Region;
   /** [B*R, headDim] the queries of one KV head (token-major) */
   readonly qHead: Region;
   /** [B*R, headDim] attention output of one KV head */
@@ -82,7 +84,8 @@ export function createForwardState(compute: Compute, config: ModelConfig, initia
     v: f32(B * nKvHeads * headDim, "v"),
     hb: f32(B * hiddenDim, "hb"),
     hb2: f32(B * hiddenDim, "hb2"),
-    xq: heap.alloc(B * q8ActivationBytes(Math.max(dim, qDim, hiddenDim)), "forward scratch xq"),
+    xq0: heap.alloc(B * q8_0ActivationBytes(Math.max(dim, qDim, hiddenDim)), "forward scratch xq0"),
+    xqK: heap.alloc(B * Math.ceil(Math.max(dim, qDim, hiddenDim) / 256) * Q8_K_BLOCK_BYTES, "forward scratch xqK"),
     qHead: f32(B * rep * headDim, "qHead"),
     outHead: f32(B * rep * headDim, "outHead"),
     scores: f32(B * rep * positions, "scores"),

@@ -3,14 +3,13 @@ import assert from "node:assert/strict";
 import { Compute } from "../../src/kernels/Compute.js";
 import { GGML_TYPES } from "../../src/format/gguf/ggmlTypes.js";
 import { Q6_K_D_OFFSET } from "../../src/format/gguf/kQuants.js";
-import { decodeQ8ActivationsRef } from "../../src/kernels/reference/quantBlocksRef.js";
 import {
-  decodeKRowRef, interleaveWholeBlocksRef, matmulKQuantRef, matvecKQuantRef, type KQuantType,
+  decodeKRowRef, decodeQ8KActivationsRef, interleaveWholeBlocksRef, matmulKQuantRef, matvecKQuantRef, type KQuantType,
 } from "../../src/kernels/reference/kQuantRef.js";
 import { dequantizeWeightRow, interleaveInPlace } from "../../src/model/interleavedRows.js";
 import { f32ToF16 } from "../../src/quant/fp16.js";
 import { assertWithin, createRng, F32_RELATIVE, heapF32, runSerialAndParallel, toHeap } from "./kernelTestSupport.js";
-import { randomQ8Activations } from "./quantTestData.js";
+import { randomQ8KActivations } from "./quantTestData.js";
 
 // The K-quant kernels (assembly/matvecKQuant.ts, matmulKQuant.ts, weightLayout.ts) against their float64 references
 // (reference/kQuantRef.ts) on odd shapes (rows not multiples of 4, slices starting inside a group), serially, in
@@ -68,10 +67,10 @@ for (const [index, type] of TYPES.entries()) {
     for (const [rows, cols] of SHAPES) {
       const rng = createRng(100 * index + rows * 1000 + cols);
       const w = randomKWeights(rng, type, rows, cols);
-      const xq = randomQ8Activations(rng, 1, cols);
+      const xq = randomQ8KActivations(rng, 1, cols);
       const expected = new Float32Array(rows);
       matvecKQuantRef(type, w, xq, expected, rows, cols);
-      const magnitude = magnitudes(type, w, decodeQ8ActivationsRef(xq, 0, cols), rows, cols);
+      const magnitude = magnitudes(type, w, decodeQ8KActivationsRef(xq, 0, cols), rows, cols);
       const out = heapF32(heap, rows, "out");
       const wPtr = toHeap(heap, interleaveWholeBlocksRef(w, type, rows, cols), "w");
       runSerialAndParallel(compute, `matvec_${type}`, rows, [wPtr, toHeap(heap, xq, "xq"), out.ptr, cols, rows],
@@ -86,11 +85,11 @@ for (const [index, type] of TYPES.entries()) {
       for (const nTok of [1, 3, 4, 9, 37]) {
         const rng = createRng(7 + 100 * index + rows * 1000 + cols + nTok);
         const w = randomKWeights(rng, type, rows, cols);
-        const xq = randomQ8Activations(rng, nTok, cols);
+        const xq = randomQ8KActivations(rng, nTok, cols);
         const expected = new Float32Array(nTok * rows);
         matmulKQuantRef(type, w, xq, expected, rows, cols, nTok);
         const magnitude: number[] = [];
-        for (let t = 0; t < nTok; t++) magnitude.push(...magnitudes(type, w, decodeQ8ActivationsRef(xq, t, cols), rows, cols));
+        for (let t = 0; t < nTok; t++) magnitude.push(...magnitudes(type, w, decodeQ8KActivationsRef(xq, t, cols), rows, cols));
         const out = heapF32(heap, nTok * rows, "out");
         const wPtr = toHeap(heap, interleaveWholeBlocksRef(w, type, rows, cols), "w");
         runSerialAndParallel(compute, `matmul_${type}`, rows, [wPtr, toHeap(heap, xq, "xq"), out.ptr, cols, rows, nTok],

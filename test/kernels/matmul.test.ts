@@ -4,11 +4,11 @@ import { f16ToF32, bf16ToF32, f32ToBf16 } from "../../src/quant/fp16.js";
 import {
   matmulF32Ref, matmulF16Ref, matmulBf16Ref, matmulQ8_0Ref, matmulQ4_0Ref,
 } from "../../src/kernels/reference/matmulRef.js";
-import { decodeQ8ActivationsRef, interleaveQuantRowsRef } from "../../src/kernels/reference/quantBlocksRef.js";
+import { decodeQ8_0ActivationsRef, interleaveQuantRowsRef } from "../../src/kernels/reference/quantBlocksRef.js";
 import {
   createRng, randomFloats, randomHalvesWithSubnormals, toHeap, heapF32, runSerialAndParallel, assertWithin, F32_RELATIVE,
 } from "./kernelTestSupport.js";
-import { randomQ8Activations, randomQ8_0Weights, randomQ4_0Weights, quantMagnitudes } from "./quantTestData.js";
+import { randomQ8_0Activations, randomQ8_0Weights, randomQ4_0Weights, quantMagnitudes } from "./quantTestData.js";
 
 // Batched (prefill) matmuls against the per-token reference, out: [nTok, rows]. Token counts cover the register
 // tiles (4 tokens), their leftovers (1-3 tokens) and more than one token chunk (32); row counts cover the row tiles
@@ -78,12 +78,12 @@ function checkQuant(kind: "q8_0" | "q4_0", seed: number): void {
     for (const [rows, cols] of QUANT_SHAPES) {
       const rng = createRng(seed + nTok * 7919 + rows * 101 + cols);
       const w = kind === "q8_0" ? randomQ8_0Weights(rng, rows, cols) : randomQ4_0Weights(rng, rows, cols);
-      const xq = randomQ8Activations(rng, nTok, cols);
+      const xq = randomQ8_0Activations(rng, nTok, cols);
       const expected = new Float32Array(nTok * rows);
       (kind === "q8_0" ? matmulQ8_0Ref : matmulQ4_0Ref)(w, xq, expected, rows, cols, nTok);
       const magnitude = new Float64Array(nTok * rows);
       for (let t = 0; t < nTok; t++) {
-        magnitude.set(quantMagnitudes(kind, w, decodeQ8ActivationsRef(xq, t, cols), rows, cols), t * rows);
+        magnitude.set(quantMagnitudes(kind, w, decodeQ8_0ActivationsRef(xq, t, cols), rows, cols), t * rows);
       }
       const out = heapF32(heap, nTok * rows, "out");
       // the reference reads the plain rows, the kernel their interleaved form (interleaveQuantRowsRef)

@@ -2,11 +2,11 @@ import { test, before, after } from "node:test";
 import { Compute } from "../../src/kernels/Compute.js";
 import { f16ToF32, bf16ToF32, f32ToBf16 } from "../../src/quant/fp16.js";
 import { matvecF32Ref, matvecF16Ref, matvecBf16Ref, matvecQ8_0Ref, matvecQ4_0Ref } from "../../src/kernels/reference/matvecRef.js";
-import { decodeQ8ActivationsRef, interleaveQuantRowsRef } from "../../src/kernels/reference/quantBlocksRef.js";
+import { decodeQ8_0ActivationsRef, interleaveQuantRowsRef } from "../../src/kernels/reference/quantBlocksRef.js";
 import {
   createRng, randomFloats, randomHalvesWithSubnormals, toHeap, heapF32, runSerialAndParallel, assertWithin, F32_RELATIVE,
 } from "./kernelTestSupport.js";
-import { randomQ8Activations, randomQ8_0Weights, randomQ4_0Weights, quantMagnitudes } from "./quantTestData.js";
+import { randomQ8_0Activations, randomQ8_0Weights, randomQ4_0Weights, quantMagnitudes } from "./quantTestData.js";
 
 // Every decode matvec against its float64 reference (src/kernels/reference/matvecRef.ts) on odd shapes, serially and
 // split across 2 threads. Tolerance: F32_RELATIVE x Σ_c |W[r,c]·x[c]| per output (the scale of the rounding error of
@@ -69,10 +69,10 @@ function checkQuant(kind: "q8_0" | "q4_0", seed: number): void {
   for (const [rows, cols] of QUANT_SHAPES) {
     const rng = createRng(seed + rows * 1000 + cols);
     const w = kind === "q8_0" ? randomQ8_0Weights(rng, rows, cols) : randomQ4_0Weights(rng, rows, cols);
-    const xq = randomQ8Activations(rng, 1, cols);
+    const xq = randomQ8_0Activations(rng, 1, cols);
     const expected = new Float32Array(rows);
     (kind === "q8_0" ? matvecQ8_0Ref : matvecQ4_0Ref)(w, xq, expected, rows, cols);
-    const magnitude = quantMagnitudes(kind, w, decodeQ8ActivationsRef(xq, 0, cols), rows, cols);
+    const magnitude = quantMagnitudes(kind, w, decodeQ8_0ActivationsRef(xq, 0, cols), rows, cols);
     const out = heapF32(heap, rows, "out");
     // the reference reads the plain rows, the kernel their interleaved form (interleaveQuantRowsRef)
     const wInterleaved = toHeap(heap, interleaveQuantRowsRef(w, kind, rows, cols), "w");

@@ -1,4 +1,4 @@
-import { q8ActivationBytes } from "../../src/kernels/kernelExports.js";
+import { q8_0ActivationBytes, q8KActivationBytes, Q8_K_BLOCK_BYTES } from "../../src/kernels/kernelExports.js";
 import { f32ToF16 } from "../../src/quant/fp16.js";
 import {
   Q8_0_BLOCK_BYTES, Q4_0_BLOCK_BYTES, BLOCK_ELEMENTS, decodeQ8_0RowRef, decodeQ4_0RowRef,
@@ -35,24 +35,36 @@ export function randomQ4_0Weights(rng: () => number, rows: number, cols: number)
   return bytes;
 }
 
-/**
- * nTok tokens of q8 activations: random codes in [-127, 127], positive f32 scales, and the block sums
- * f32(scale·Σ codes) that quantize_act_q8 writes after the scales.
- */
-export function randomQ8Activations(rng: () => number, nTok: number, cols: number): Uint8Array {
-  const tokenBytes = q8ActivationBytes(cols);
-  const blocks = cols / BLOCK_ELEMENTS;
+/** nTok tokens of q8_0 activations: random codes in [-127, 127] and positive f32 block scales. */
+export function randomQ8_0Activations(rng: () => number, nTok: number, cols: number): Uint8Array {
+  const tokenBytes = q8_0ActivationBytes(cols);
   const bytes = new Uint8Array(nTok * tokenBytes);
   const view = new DataView(bytes.buffer);
   for (let t = 0; t < nTok; t++) {
     for (let c = 0; c < cols; c++) view.setInt8(t * tokenBytes + c, Math.floor(rng() * 255) - 127);
-    for (let b = 0; b < blocks; b++) {
-      const scale = Math.fround(0.001 + 0.02 * rng());
+    for (let b = 0; b < cols / BLOCK_ELEMENTS; b++) view.setFloat32(t * tokenBytes + cols + 4 * b, Math.fround(0.001 + 0.02 * rng()), true);
+  }
+  return bytes;
+}
+
+/**
+ * nTok tokens of q8_k activations: per super-block random codes in [-127, 127], the i16 sums of each 32 codes that
+ * quantize_act_q8_k writes after them, and a random f32 scale (negative in some blocks: ggml's own Q8_K scales are).
+ */
+export function randomQ8KActivations(rng: () => number, nTok: number, cols: number): Uint8Array {
+  const bytes = new Uint8Array(nTok * q8KActivationBytes(cols));
+  const view = new DataView(bytes.buffer);
+  for (let at = 0; at < bytes.length; at += Q8_K_BLOCK_BYTES) {
+    for (let j = 0; j < 8; j++) {
       let sum = 0;
-      for (let j = 0; j < BLOCK_ELEMENTS; j++) sum += view.getInt8(t * tokenBytes + b * BLOCK_ELEMENTS + j);
-      view.setFloat32(t * tokenBytes + cols + 4 * b, scale, true);
-      view.setFloat32(t * tokenBytes + cols + 4 * blocks + 4 * b, Math.fround(scale * sum), true);
+      for (let i = 0; i < 32; i++) {
+        const code = Math.floor(rng() * 255) - 127;
+        view.setInt8(at + 32 * j + i, code);
+        sum += code;
+      }
+      view.setInt16(at + 256 + 2 * j, sum, true);
     }
+    view.setFloat32(at + 272, Math.fround((rng() < 0.2 ? -1 : 1) * (0.001 + 0.02 * rng())), true);
   }
   return bytes;
 }

@@ -4,7 +4,7 @@
  * regenerated from its seed (compatModel.ts), so only the expectations are stored.
  */
 import type { ArchitectureOptions } from "../../model/architectures/architecture.js";
-import type { TensorType } from "../../format/tensor.js";
+import type { WeightRecipe } from "../../format/weightRecipe.js";
 
 /**
  * The GGUF vocabulary a case carries: made up for these files ("sentencepiece", "gpt2": src/format/synthetic*.ts), or
@@ -38,7 +38,8 @@ export interface CompatCase {
   readonly llama3Rope: boolean;
   readonly tiedEmbeddings: boolean;
   readonly vocabulary: CompatVocabulary;
-  readonly weightType: TensorType;
+  /** f32, or how the matrices are quantized (one type or a llama.cpp mix: format/weightRecipe.ts) */
+  readonly weightType: WeightRecipe;
   readonly seed: number;
   /** For a quantized-weight case: the f32 case with the same weights before quantization. */
   readonly quantizedFrom?: string;
@@ -153,15 +154,21 @@ export const COMPAT_CASES: readonly CompatCase[] = [
   },
 ];
 
+/** The weight recipes every quantized case is run in: llama.cpp's K-quants, its Q4_K_M mix and Q8_0. */
+export const QUANTIZED_RECIPES: readonly WeightRecipe[] = ["q8_0", "q4_k", "q5_k", "q6_k", "q4_k_m"];
+
+/** The f32 cases whose weights are also run quantized: one per architecture. */
+const QUANTIZED_BASES = ["llama-d64-gqa", "qwen2-d64-bias", "qwen3-d128-qknorm"];
+
 /**
- * Quantized-weight versions of some cases. Both engines multiply q8_0 weights by int8-quantized activations, rounded
- * differently (llama.cpp keeps an f16 scale per block of 32, this engine an f32 one), so they are not held to 1e-3:
- * the check is that they differ from each other by no more than each differs from the f32 model.
+ * Quantized-weight versions of one case per architecture (id `<case>-<recipe>`): the f32 case's weights stored in
+ * each of QUANTIZED_RECIPES by this project's quantizer. Both engines then multiply int8 activations, quantized the
+ * same way (llama.cpp's rules, kernels/assembly/quantAct.ts), held to the same 1e-3.
  */
-export const COMPAT_QUANTIZED_CASES: readonly CompatCase[] = [
-  { ...COMPAT_CASES[0]!, id: "llama-d64-gqa-q8_0", weightType: "q8_0", quantizedFrom: COMPAT_CASES[0]!.id },
-  { ...COMPAT_CASES[5]!, id: "qwen3-d128-qknorm-q8_0", weightType: "q8_0", quantizedFrom: COMPAT_CASES[5]!.id },
-];
+export const COMPAT_QUANTIZED_CASES: readonly CompatCase[] = QUANTIZED_BASES.flatMap((id) => {
+  const base = COMPAT_CASES.find((c) => c.id === id)!;
+  return QUANTIZED_RECIPES.map((recipe) => ({ ...base, id: `${id}-${recipe}`, weightType: recipe, quantizedFrom: id }));
+});
 
 /**
  * rope_freqs factors of Llama 3.1's "llama3" rope scaling (factor 8, low/high frequency factors 1 and 4, original

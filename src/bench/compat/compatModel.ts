@@ -15,7 +15,8 @@ import { GGML_TYPES, tensorByteSize } from "../../format/gguf/ggmlTypes.js";
 import { writeGgufFile, type GgufTensorSpec } from "../../format/gguf/writeGguf.js";
 import type { GgufMetadataEntry } from "../../format/gguf/layoutGguf.js";
 import { llamaModelMetadata, llamaVocabularyMetadata } from "../../format/llamaGgufMetadata.js";
-import { llamaTensorShapes, storageTypeFor } from "../../format/llamaTensors.js";
+import { llamaTensorShapes } from "../../format/llamaTensors.js";
+import { tensorTypeFor } from "../../format/weightRecipe.js";
 import { syntheticVocabulary } from "../../format/syntheticVocabulary.js";
 import { bpeVocabularyMetadata, syntheticBpeVocabulary } from "../../format/syntheticBpeVocabulary.js";
 import { TENSOR_NAMES } from "../../format/tensor.js";
@@ -73,7 +74,9 @@ function vocabularyMetadata(c: CompatCase): readonly GgufMetadataEntry[] {
 export async function writeCompatModel(path: string, c: CompatCase): Promise<ModelConfig> {
   const config = compatConfig(c);
   const metadata = [...llamaModelMetadata(config, `qaq-compat-${c.id}`, c.weightType), ...vocabularyMetadata(c)];
-  const specs = llamaTensorShapes(config, c.tiedEmbeddings).map(({ name, shape }) => ({ name, shape, type: storageTypeFor(c.weightType, shape) }));
+  const specs = llamaTensorShapes(config, c.tiedEmbeddings).map(({ name, shape }) => ({
+    name, shape, type: tensorTypeFor(c.weightType, name, shape, config.nLayers),
+  }));
   const rng = new Rng(c.seed);
   // tensors are asked for in order, so one generator gives a reproducible file
   await writeGgufFile(path, metadata, specs, (spec) => {

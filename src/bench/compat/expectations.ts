@@ -18,14 +18,16 @@ export interface CaseExpectation {
   readonly sha256: string;
   /** the text's ids: our tokenizer's from the case's file (with BOS where it adds one) */
   readonly textTokens: readonly number[];
-  /** llama.cpp's tokenization of the text (from the same file) gave the same ids */
-  readonly llamaCppTextIdsEqual: boolean;
+  /** llama.cpp's tokenization of the text (from the same file) gave the same ids (absent: not recorded by that run) */
+  readonly llamaCppTextIdsEqual?: boolean;
   readonly greedyPrompt: readonly number[];
   readonly greedy: readonly number[];
   /** per text position: [id, round(p·1e6)] pairs, most probable first */
   readonly top: readonly (readonly (readonly [number, number])[])[];
   /** per text position but the last: round(p(next text token)·1e6) */
   readonly nextTextToken: readonly number[];
+  /** what the live check measured against llama.cpp on this file (over the whole vocabulary; absent: not recorded) */
+  readonly measured?: { readonly maxProbabilityDifference: number; readonly greedyAgreement: number };
 }
 
 export interface ExpectationsFile {
@@ -42,6 +44,7 @@ export function expectationFrom(
   llamaCppTextIdsEqual: boolean,
   greedyPrompt: readonly number[],
   peer: ProbeResult,
+  measured: NonNullable<CaseExpectation["measured"]>,
 ): CaseExpectation {
   const scaled = (p: number) => Math.round(p * PROBABILITY_SCALE);
   return {
@@ -53,6 +56,7 @@ export function expectationFrom(
     greedy: peer.greedy,
     top: peer.probabilities.map((p) => topK(p, TOP_K).map((token) => [token, scaled(p[token]!)] as const)),
     nextTextToken: peer.probabilities.slice(0, -1).map((p, t) => scaled(p[textTokens[t + 1]!]!)),
+    measured,
   };
 }
 

@@ -8,12 +8,14 @@
  *     the largest absolute difference must be <= 1e-3;
  *   - 64 greedy tokens after the text's first 8 tokens must be the same; the smallest top-1/top-2 logit margin is
  *     reported (a near-tie would make the agreement luck).
- * Quantized-weight cases (q8_0) are held to their own quantization effect instead (compatCases.ts).
+ * The same for quantized weights (q8_0, the K-quants, the q4_k_m mix; compatCases.ts) of one case per architecture
+ * and for the trained student64 converted to each (trainedCases.ts), with the quantization's own effect reported.
  * Writes one JSON line per case on stdout, docs/COMPATIBILITY.md, and test/compat/llamacpp-expectations.json (what
- * the test that runs without llama.cpp checks). Exits 1 when a case fails.
+ * the test that runs without llama.cpp checks). Exits 1 when a case fails. `npm run compat -- TEXT` runs only the
+ * cases whose id contains TEXT (and their f32 bases) and writes no files.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,7 +35,10 @@ import {
   GREEDY_STEPS,
   isRealVocabulary,
   TEXT_TOKENS,
+  type CompatCase,
 } from "./compatCases.js";
+import { STUDENT64_FILES, TRAINED_CASES, trainedModelPresent, writeTrainedModel } from "./trainedCases.js";
+import type { WeightRecipe } from "../../format/weightRecipe.js";
 import { writeCompatModel } from "./compatModel.js";
 import { expectationFrom, PROBABILITY_TOLERANCE, type CaseExpectation } from "./expectations.js";
 import { openLlamaCpp } from "./llamaCppProbe.js";
@@ -48,7 +53,33 @@ const root = fileURLToPath(new URL("../../../../", import.meta.url));
 export const EXPECTATIONS_PATH = "test/compat/llamacpp-expectations.json";
 const REPORT_PATH = "docs/COMPATIBILITY.md";
 const COMMAND = "npm run compat";
-const KEPT_MARKER = "<!-- K-quant rows:";
+
+/** One file the check runs: a seeded random-weight case or a converted trained model. */
+interface Target {
+  readonly id: string;
+  readonly weightType: WeightRecipe;
+  readonly quantizedFrom?: string;
+  /** the random-weight case (its shape and options fill the f32 table) */
+  readonly compatCase?: CompatCase;
+  write(dir: string): Promise<string>;
+}
+
+function targets(): Target[] {
+  const random = [...COMPAT_CASES, ...COMPAT_QUANTIZED_CASES].map((c): Target => ({
+    id: c.id, weightType: c.weightType, ...(c.quantizedFrom !== undefined && { quantizedFrom: c.quantizedFrom }), compatCase: c,
+    async write(dir) {
+      const path = join(dir, `${c.id}.gguf`);
+      await writeCompatModel(path, c);
+      return path;
+    },
+  }));
+  if (!trainedModelPresent(root)) {
+    process.stderr.write(`compat: ${STUDENT64_FILES.checkpoint} not found, the student64 cases are skipped\n`);
+    return random;
+  }
+  const trained = TRAINED_CASES.map((c): Target => ({ ...c, write: (dir) => writeTrainedModel(root, dir, c) }));
+  return [...random, ...trained];
+}
 
 async function main(): Promise<void> {
   const textPath = join(root, COMPAT_TEXT_FILE);
@@ -59,7 +90,7 @@ async function main(): Promise<void> {
     throw new FileFormatError(textPath, `cannot read the text (${error instanceof Error ? error.message : String(error)})`);
   }
   const hardCases = readHardCases(root);
-  const only = process.argv.slice(2);
+  const only = process.argv.slice(2); // optional: run only the cases whose id contains one of these (no files written)
   const install = ensurePeerInstalled(peerDirectory());
   const peer = await openLlamaCpp(install.dir, THREADS);
   const dir = mkdtempSync(join(tmpdir(), "qaq-compat-"));
@@ -67,29 +98,33 @@ async function main(): Promise<void> {
   const expectations: CaseExpectation[] = [];
   const f32Runs = new Map<string, { ours: ProbeResult; theirs: ProbeResult }>();
   try {
-    for (const c of [...COMPAT_CASES, ...COMPAT_QUANTIZED_CASES]) {
-      if (only.length > 0 && !only.includes(c.id)) continue;
-      const path = join(dir, `${c.id}.gguf`);
-      await writeCompatModel(path, c);
+    const all = targets();
+    const chosen = all.filter((t) => only.length === 0 || only.some((o) => t.id.includes(o)));
+    const needed = new Set([...chosen.map((t) => t.id), ...chosen.flatMap((t) => (t.quantizedFrom === undefined ? [] : [t.quantizedFrom]))]);
+    for (const target of all.filter((t) => needed.has(t.id))) {
+      const c = target.compatCase;
+      const path = await target.write(dir);
       const sha256 = createHash("sha256").update(readFileSync(path)).digest("hex");
       const file = await loadModelFile(path);
       const tokenizer = tokenizerFromGgufVocabulary(file.vocabulary!, path);
       const textCheck = await textAgreement(peer, path, tokenizer, text);
-      const hard = isRealVocabulary(c.vocabulary) ? await hardCaseAgreement(peer, path, tokenizer, c.vocabulary, hardCases) : undefined;
+      const hard = c !== undefined && isRealVocabulary(c.vocabulary) ? await hardCaseAgreement(peer, path, tokenizer, c.vocabulary, hardCases) : undefined;
       // our ids, with BOS when the model's tokenizer adds it (SentencePiece, Llama 3; not Qwen)
       const textTokens = [...tokenizer.encode(text, { addEos: false })].slice(0, TEXT_TOKENS);
-      if (textTokens.length < TEXT_TOKENS) throw new FileFormatError(textPath, `gives only ${textTokens.length} tokens with ${c.id}'s vocabulary`);
+      if (textTokens.length < TEXT_TOKENS) throw new FileFormatError(textPath, `gives only ${textTokens.length} tokens with ${target.id}'s vocabulary`);
       const input = { textTokens, greedyPrompt: textTokens.slice(0, GREEDY_PROMPT), greedySteps: GREEDY_STEPS };
       const theirs = await peer.probe(path, input, COMPAT_CONTEXT);
       const ours = await probeOurs(path, input, THREADS);
       const maxDifference = maxProbabilityDifference(ours, theirs);
-      const base = c.quantizedFrom === undefined ? undefined : f32Runs.get(c.quantizedFrom);
+      const base = target.quantizedFrom === undefined ? undefined : f32Runs.get(target.quantizedFrom);
       const quantization = base && { ours: maxProbabilityDifference(ours, base.ours), llamaCpp: maxProbabilityDifference(theirs, base.theirs) };
       let greedyAgreement = 0;
       while (greedyAgreement < GREEDY_STEPS && ours.greedy[greedyAgreement] === theirs.greedy[greedyAgreement]) greedyAgreement++;
       const tokenizationPassed = textCheck.equal && (hard === undefined || hard.unexpected.length === 0);
       const outcome: CaseOutcome = {
-        case: c,
+        id: target.id,
+        weightType: target.weightType,
+        ...(c !== undefined && { case: c }),
         textIdsEqual: textCheck.equal,
         ...(hard && { hardCases: hard }),
         maxProbabilityDifference: maxDifference,
@@ -99,21 +134,17 @@ async function main(): Promise<void> {
         minMarginLlamaCpp: Math.min(...theirs.greedyMargins),
         meanTop1: theirs.probabilities.reduce((s, p) => s + maxOf(p), 0) / TEXT_TOKENS,
         ...(quantization && { quantizationEffect: quantization }),
-        passed:
-          tokenizationPassed &&
-          (quantization
-            ? maxDifference <= Math.max(quantization.ours, quantization.llamaCpp)
-            : maxDifference <= PROBABILITY_TOLERANCE && greedyAgreement === GREEDY_STEPS),
+        passed: tokenizationPassed && maxDifference <= PROBABILITY_TOLERANCE && greedyAgreement === GREEDY_STEPS,
       };
       outcomes.push(outcome);
-      if (c.weightType === "f32") {
-        // kept only for the quantized cases made from it (two runs of a 151669-id case take 310 MB)
-        if (COMPAT_QUANTIZED_CASES.some((q) => q.quantizedFrom === c.id)) f32Runs.set(c.id, { ours, theirs });
-        expectations.push(expectationFrom(c.id, sha256, textTokens, textCheck.equal, input.greedyPrompt, theirs));
-      }
+      // kept only for the quantized cases made from it (two runs of a 151669-id case take 310 MB)
+      if (target.weightType === "f32" && all.some((q) => q.quantizedFrom === target.id)) f32Runs.set(target.id, { ours, theirs });
+      expectations.push(
+        expectationFrom(target.id, sha256, textTokens, textCheck.equal, input.greedyPrompt, theirs, { maxProbabilityDifference: maxDifference, greedyAgreement }),
+      );
       const { case: _, ...line } = outcome;
-      process.stdout.write(JSON.stringify({ id: c.id, ...line, ...(textCheck.equal ? {} : { textIds: { ours: textCheck.ours.slice(0, 40), llamaCpp: textCheck.theirs.slice(0, 40) } }) }) + "\n");
-      rmSync(path);
+      process.stdout.write(JSON.stringify({ ...line, ...(textCheck.equal ? {} : { textIds: { ours: textCheck.ours.slice(0, 40), llamaCpp: textCheck.theirs.slice(0, 40) } }) }) + "\n");
+      if (target.weightType !== "f32" || target.compatCase !== undefined) rmSync(path);
     }
   } finally {
     await peer.dispose();
@@ -127,10 +158,7 @@ async function main(): Promise<void> {
   const producedBy = `node-llama-cpp ${peer.version} (${install.packages.join(", ")}), CPU, f32 KV cache, no flash attention, ${THREADS} threads`;
   const expectationsFile = { producedBy, command: COMMAND, text: `${COMPAT_TEXT_FILE}, first ${TEXT_TOKENS} tokens`, cases: expectations };
   await writeText(join(root, EXPECTATIONS_PATH), JSON.stringify(expectationsFile) + "\n");
-  // rows written by hand below KEPT_MARKER (the K-quant compatCheck runs) survive regeneration
-  const previous = existsSync(join(root, REPORT_PATH)) ? readFileSync(join(root, REPORT_PATH), "utf8") : "";
-  const kept = previous.includes(KEPT_MARKER) ? "\n" + previous.slice(previous.indexOf(KEPT_MARKER)) : "";
-  await writeText(join(root, REPORT_PATH), compatibilityMarkdown(outcomes, { producedBy, command: COMMAND, textFile: COMPAT_TEXT_FILE, textTokens: TEXT_TOKENS, textChars: COMPAT_TEXT_CHARS, greedyPrompt: GREEDY_PROMPT }) + kept);
+  await writeText(join(root, REPORT_PATH), compatibilityMarkdown(outcomes, { producedBy, command: COMMAND, textFile: COMPAT_TEXT_FILE, textTokens: TEXT_TOKENS, textChars: COMPAT_TEXT_CHARS, greedyPrompt: GREEDY_PROMPT }));
   process.stderr.write(`compat: wrote ${REPORT_PATH} and ${EXPECTATIONS_PATH}\n`);
   if (outcomes.some((o) => !o.passed)) process.exitCode = 1;
 }

@@ -1,5 +1,5 @@
 import { Compute } from "../../kernels/Compute.js";
-import { q8ActivationBytes } from "../../kernels/kernelExports.js";
+import { q8_0ActivationBytes, q8KActivationBytes } from "../../kernels/kernelExports.js";
 import { GGML_TYPES } from "../../format/gguf/ggmlTypes.js";
 import type { TensorType } from "../../format/tensor.js";
 import { UsageError } from "../../util/errors.js";
@@ -19,7 +19,7 @@ const TIMED_RUNS = 5;
 async function main(): Promise<void> {
   const types = (process.argv.length > 2 ? process.argv.slice(2) : ["q8_0"]) as TensorType[];
   for (const type of types) {
-    if (!(type in GGML_TYPES) || GGML_TYPES[type].kernels.input !== "q8") throw new UsageError(`matvecStreaming: ${type} is not a quantized weight type`);
+    if (!(type in GGML_TYPES) || GGML_TYPES[type].kernels.input === "f32") throw new UsageError(`matvecStreaming: ${type} is not a quantized weight type`);
   }
   const compute = await Compute.create(1);
   try {
@@ -39,13 +39,14 @@ async function measureType(compute: Compute, type: TensorType): Promise<void> {
       // w: [rows, COLS/blockSize] blocks of pseudo-random bytes (every byte pattern is a valid block; the f16 scale
       // fields, wherever they sit, hold small finite values since 0x3f masks keep exponents low); xq: one token
       const w = heap.alloc(rows * rowBytes, "matvecStreaming weights");
-      const xq = heap.alloc(q8ActivationBytes(COLS), "matvecStreaming activations");
+      const xq = heap.alloc(Math.max(q8_0ActivationBytes(COLS), q8KActivationBytes(COLS)), "matvecStreaming activations");
       const out = heap.alloc(rows * 4, "matvecStreaming output");
       const weights = heap.u8(w);
       for (let i = 0; i < weights.length; i++) weights[i] = (i * 37) & 0x3f;
-      const activations = heap.u8(xq);
-      for (let i = 0; i < COLS; i++) activations[i] = (i * 13) & 0x3f;
-      heap.f32(xq, COLS, COLS / 16).fill(0.01);
+      const x = heap.alloc(COLS * 4, "matvecStreaming input");
+      heap.f32(x).forEach((_, i, values) => (values[i] = (((i * 13) & 0x3f) - 32) / 32));
+      compute.kernels[traits.input === "q8_0" ? "quantize_act_q8_0" : "quantize_act_q8_k"](0, 1, x.ptr, xq.ptr, COLS);
+      heap.free(x);
       interleaveInPlace(compute, type, w.ptr, rows, COLS);
 
       const ways: readonly [string, () => void][] = [

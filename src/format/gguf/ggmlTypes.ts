@@ -37,16 +37,21 @@ type KernelName = keyof KernelExports;
 /**
  * How the kernels read a weight type (src/model/linear.ts and interleavedRows.ts dispatch on this alone):
  *   matvec(begin, end, w, input, out, cols[, rows]) for one token, matmul(begin, end, w, input, out, cols, rows, nTok)
- *   for a block of tokens; `input` f32 activations, or q8 activations (quantize_act_q8) when input is "q8" (the
- *   q8 matvecs also take rows: the interleaved layout's whole groups end at rows & ~3).
+ *   for a block of tokens; `input` says what they multiply: f32 activations, or int8 activations quantized as
+ *   llama.cpp does for the type's dot product: "q8_0" (quantize_act_q8_0: blocks of 32, f16 scale) for q8_0/q4_0,
+ *   "q8_k" (quantize_act_q8_k: super-blocks of 256, f32 scale, sums of 32) for the K-quants (the quantized
+ *   matvecs also take rows: the interleaved layout's whole groups end at rows & ~3).
  *   interleave: the in-place kernel that rewrites whole groups of 4 rows at load (interleave(begin, end, w, scratch,
  *   cols) over groups), and the group layout it makes: "scalesFirst" (per block: the 4 rows' f16 scales, then their
  *   codes; q8_0/q4_0) or "wholeBlocks" (per block: the 4 rows' blocks one after another; K-quants).
  */
+/** What a weight type's kernels multiply: f32 activations or one of the two int8 activation layouts. */
+export type ActivationKind = "f32" | "q8_0" | "q8_k";
+
 export interface WeightKernels {
   readonly matvec: KernelName;
   readonly matmul: KernelName;
-  readonly input: "f32" | "q8";
+  readonly input: ActivationKind;
   readonly interleave: { readonly kernel: KernelName; readonly layout: "scalesFirst" | "wholeBlocks" } | null;
 }
 
@@ -71,7 +76,7 @@ const floatKernels = (type: "f32" | "f16" | "bf16"): WeightKernels => ({
 const quantKernels = (type: "q8_0" | "q4_0" | "q4_k" | "q5_k" | "q6_k"): WeightKernels => ({
   matvec: `matvec_${type}`,
   matmul: `matmul_${type}`,
-  input: "q8",
+  input: type === "q8_0" || type === "q4_0" ? "q8_0" : "q8_k",
   interleave: { kernel: `interleave_rows_${type}`, layout: type === "q8_0" || type === "q4_0" ? "scalesFirst" : "wholeBlocks" },
 });
 

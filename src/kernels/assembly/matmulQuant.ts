@@ -1,7 +1,7 @@
 /**
  * Prefill matmul for q8_0 / q4_0 weights: out[t, r] = Σ_c W[r,c]·x[t,c] for weight rows r in [begin, end).
- * w: [rows, cols/32] blocks, whole groups of 4 rows interleaved (lib/quantBlocks); xq: [nTok, q8ActivationBytes(cols)]
- * (quantize_act_q8);
+ * w: [rows, cols/32] blocks, whole groups of 4 rows interleaved (lib/quantBlocks); xq: [nTok, q8_0ActivationBytes(cols)]
+ * (quantize_act_q8_0);
  * out: [nTok, rows] f32; cols % 32 == 0.
  *
  * Register tile: 4 weight rows x 4 tokens. Sign-extending codes to i16 costs as much as the dot products, so per
@@ -30,7 +30,7 @@ export function matmul_q4_0(begin: i32, end: i32, w: usize, xq: usize, out: usiz
 // @ts-ignore: decorator
 @inline function matmulQuant(kind: i32, begin: i32, end: i32, w: usize, xq: usize, out: usize, cols: i32, rows: i32, nTok: i32): void {
   const rowBytes = <usize>(cols >> 5) * blockBytes(kind);
-  const tokenBytes = <usize>cols + (<usize>cols >> 2); // q8ActivationBytes(cols)
+  const tokenBytes = <usize>cols + (<usize>cols >> 3); // q8_0ActivationBytes(cols)
   const outRowBytes = <usize>rows << 2;
   const tiledTokens = nTok & ~3;
   for (let t0 = 0; t0 < tiledTokens; t0 += TOKEN_CHUNK) {

@@ -1,7 +1,7 @@
 /**
- * Decode matvec for q8_0 / q4_0 weights in the interleaved layout (lib/quantBlocks) against q8 activations:
+ * Decode matvec for q8_0 / q4_0 weights in the interleaved layout (lib/quantBlocks) against q8_0 activations:
  * out[r] = Σ_blocks d_w·d_x·Σ_j q_w[j]·q_x[j] for rows r in [begin, end).
- * w: [rows, cols/32] blocks, whole groups of 4 rows interleaved; xq: one token's q8 activations (quantize_act_q8);
+ * w: [rows, cols/32] blocks, whole groups of 4 rows interleaved; xq: one token's q8_0 activations (quantize_act_q8_0);
  * out: [rows] f32; cols % 32 == 0.
  *
  * One pass per group of 4 rows walks the group's blocks in order (one sequential stream): each activation block is

@@ -1,9 +1,9 @@
-import { q8ActivationBytes } from "../kernelExports.js";
+import { q8_0ActivationBytes } from "../kernelExports.js";
 import { matvecF32Ref, matvecF16Ref, matvecBf16Ref, matvecQ8_0Ref, matvecQ4_0Ref } from "./matvecRef.js";
 
 /**
  * Reference batched matmuls: out[t, r] = Σ_c W[r,c]·x[t,c], i.e. one reference matvec per token.
- * x: [nTok, cols] f32 (float weights) or [nTok, q8ActivationBytes(cols)] bytes (quantized weights); out: [nTok, rows].
+ * x: [nTok, cols] f32 (float weights) or [nTok, q8_0ActivationBytes(cols)] bytes (quantized weights); out: [nTok, rows].
  */
 
 export function matmulF32Ref(w: Float32Array, x: Float32Array, out: Float32Array, rows: number, cols: number, nTok: number): void {
@@ -31,7 +31,7 @@ function floatToken(x: Float32Array, t: number, cols: number): Float32Array {
 }
 
 function q8Token(xq: Uint8Array, t: number, cols: number): Uint8Array {
-  const bytes = q8ActivationBytes(cols);
+  const bytes = q8_0ActivationBytes(cols);
   return xq.subarray(t * bytes, (t + 1) * bytes);
 }
 

@@ -1,5 +1,5 @@
 import { f16ToF32 } from "../../quant/fp16.js";
-import { q8ActivationBytes } from "../kernelExports.js";
+import { q8_0ActivationBytes } from "../kernelExports.js";
 
 /**
  * Decoding of the quantized layouts the kernels read (see kernelExports.ts), written for clarity: every value is
@@ -8,7 +8,7 @@ import { q8ActivationBytes } from "../kernelExports.js";
  *   q8_0 weight block: 34 bytes = f16 d, 32 x int8 q;                       value = d·q
  *   q4_0 weight block: 18 bytes = f16 d, 16 bytes (byte j: element j in the low nibble, element j+16 in the high);
  *                                                                           value = d·(nibble - 8)
- *   q8 activations of one token: cols x int8 code, then cols/32 x f32 scale; value = scale·code
+ *   q8_0 activations of one token: cols x int8 code, then cols/32 x f32 scale; value = scale·code
  */
 
 export const Q8_0_BLOCK_BYTES = 34;
@@ -45,10 +45,10 @@ export function decodeQ4_0RowRef(bytes: Uint8Array, row: number, cols: number): 
   return values;
 }
 
-/** Token `token` of q8 activations (xq: [nTok, q8ActivationBytes(cols)]), as float64 values. */
-export function decodeQ8ActivationsRef(xq: Uint8Array, token: number, cols: number): Float64Array {
+/** Token `token` of q8_0 activations (xq: [nTok, q8_0ActivationBytes(cols)]), as float64 values. */
+export function decodeQ8_0ActivationsRef(xq: Uint8Array, token: number, cols: number): Float64Array {
   const view = new DataView(xq.buffer, xq.byteOffset, xq.byteLength);
-  const base = token * q8ActivationBytes(cols);
+  const base = token * q8_0ActivationBytes(cols);
   const values = new Float64Array(cols);
   for (let c = 0; c < cols; c++) {
     const scale = view.getFloat32(base + cols + Math.floor(c / BLOCK_ELEMENTS) * 4, true);

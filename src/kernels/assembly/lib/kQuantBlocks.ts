@@ -1,15 +1,16 @@
 /**
- * Q4_K / Q5_K / Q6_K super-blocks (256 values; byte layouts in format/gguf/kQuants.ts) dotted with q8 activations,
+ * Q4_K / Q5_K / Q6_K super-blocks (256 values; byte layouts in format/gguf/kQuants.ts) dotted with q8_k activations,
  * shared by the K-quant matvec and matmul kernels; `kind` and the block index `jb` are constants at every call site
  * (the callers unroll), so the branches fold away.
  *
- * The activations keep their blocks of 32 (one f32 scale sx and one block sum S = sx·Σc each, quantize_act_q8), and
- * a super-block is read as 8 activation blocks jb. Per block jb and weight row:
- *   Q4_K/Q5_K (sub-block j = jb):  Σ_i w_i·x_i = d·sc_j·sx·Σ_i q_i·c_i - dmin·m_j·S          (q in 0..15 / 0..31)
- *   Q6_K (sub-blocks 2jb, 2jb+1 of 16): Σ_i w_i·x_i = d·sx·(sc_2jb·Σ_{i<16} (q_i-32)·c_i + sc_2jb+1·Σ_{i>=16} ...)
- * The integer sums are exact in i32 (|Σ| <= 16·32·127·128 for Q6_K). Codes are read 8 at a time straight into i16
- * lanes (v128.load8x8_u, then a mask or shift picks the nibble) and multiplied pairwise with the sign-extended
- * activations by i32x4.dot_i16x8_s.
+ * The activations are llama.cpp's Q8_K (quantize_act_q8_k): per super-block of 256 values int8 codes c, one f32
+ * scale dx and the sums S_j of the codes of each 32-value sub-block j. A super-block's dot product is then one
+ * integer sum per weight row and two f32 products, as ggml's vec_dot_q*_K_q8_K computes it:
+ *   Q4_K/Q5_K:  Σ_i w_i·x_i = (dx·d)·Σ_j sc_j·Σ_{i∈j} q_i·c_i - (dx·dmin)·Σ_j m_j·S_j      (q in 0..15 / 0..31)
+ *   Q6_K:       Σ_i w_i·x_i = (dx·d)·Σ_{j<16} sc_j·Σ_{i∈j} (q_i-32)·c_i                   (sub-blocks of 16)
+ * The integer sums are exact in i32 (|Σ| <= 8·63·32·31·127 for Q5_K, 16·128·16·32·127 for Q6_K). Codes are read 8
+ * at a time straight into i16 lanes (v128.load8x8_u, then a mask or shift picks the nibble) and multiplied pairwise
+ * with the sign-extended activations by i32x4.dot_i16x8_s.
  *
  * Matrices are read with whole groups of 4 rows interleaved super-block by super-block (the 4 rows' blocks of
  * super-block sb one after another at group + sb·4·blockBytes; interleave_rows_q*_k), so a 4-row pass streams one
@@ -21,6 +22,11 @@ import { hsumI32 } from "./reduce";
 export const Q4_K: i32 = 0;
 export const Q5_K: i32 = 1;
 export const Q6_K: i32 = 2;
+
+/** Bytes of one q8_k activation super-block, and the offsets of its i16 sub-block sums and its f32 scale. */
+export const XK_BLOCK: usize = 288;
+export const XK_SUMS: usize = 256;
+export const XK_D: usize = 272;
 
 // @ts-ignore: decorator
 @inline export function kBlockBytes(kind: i32): usize {
@@ -79,29 +85,29 @@ export const Q6_K: i32 = 2;
 
 /**
  * Σ_c W[r,c]·x[c] for one row whose super-blocks start at `first` and follow each other every `stride` bytes (a plain
- * row: stride = blockBytes; a row inside an interleaved group: 4·blockBytes), against one token's activations xq.
+ * row: stride = blockBytes; a row inside an interleaved group: 4·blockBytes), against one token's q8_k activations.
  */
 export function rowDotK(kind: i32, first: usize, stride: usize, xq: usize, cols: i32): f32 {
-  const xScales = xq + <usize>cols;
-  const xSums = xScales + (<usize>(cols >> 5) << 2);
   let acc: f32 = 0;
   let blk = first;
   for (let sb = 0; sb < (cols >> 8); sb++) {
-    const d = f16ToF32(<u32>load<u16>(blk + dOffset(kind)));
-    const dmin = kind == Q6_K ? <f32>0 : f16ToF32(<u32>load<u16>(blk, 2));
+    const xs = xq + <usize>sb * XK_BLOCK;
+    let isum = i32x4.splat(0);
     for (let jb = 0; jb < 8; jb++) {
-      const b = (sb << 3) + jb;
-      const xp = xq + (<usize>b << 5);
+      const xp = xs + (<usize>jb << 5);
       const xa = v128.load(xp);
       const xc = v128.load(xp, 16);
-      const s = <f32>hsumI32(blockDotK(kind, blk, jb, i16x8.extend_low_i8x16_s(xa), i16x8.extend_high_i8x16_s(xa),
-        i16x8.extend_low_i8x16_s(xc), i16x8.extend_high_i8x16_s(xc)));
-      const sx = load<f32>(xScales + (<usize>b << 2));
-      if (kind == Q6_K) {
-        acc += s * (d * sx);
-      } else {
-        acc += s * (d * <f32>scaleOrMin(blk, jb) * sx) - dmin * <f32>scaleOrMin(blk, jb + 8) * load<f32>(xSums + (<usize>b << 2));
-      }
+      const part = blockDotK(kind, blk, jb, i16x8.extend_low_i8x16_s(xa), i16x8.extend_high_i8x16_s(xa),
+        i16x8.extend_low_i8x16_s(xc), i16x8.extend_high_i8x16_s(xc));
+      isum = i32x4.add(isum, kind == Q6_K ? part : i32x4.mul(part, i32x4.splat(scaleOrMin(blk, jb))));
+    }
+    const dx = load<f32>(xs + XK_D);
+    const d = f16ToF32(<u32>load<u16>(blk + dOffset(kind)));
+    acc += <f32>hsumI32(isum) * (dx * d);
+    if (kind != Q6_K) {
+      let mins = 0;
+      for (let j = 0; j < 8; j++) mins += scaleOrMin(blk, j + 8) * <i32>load<i16>(xs + XK_SUMS + (<usize>j << 1));
+      acc -= <f32>mins * (dx * f16ToF32(<u32>load<u16>(blk, 2)));
     }
     blk += stride;
   }

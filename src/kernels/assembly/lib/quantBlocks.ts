@@ -1,12 +1,13 @@
 /**
- * q8_0 / q4_0 weight blocks dotted with q8 activations (one block = 32 elements), shared by the quantized matvec and
+ * q8_0 / q4_0 weight blocks dotted with q8_0 activations (one block = 32 elements), shared by the quantized matvec and
  * matmul kernels; like floatWeights, `kind` is a constant at every call site and folds away.
  *
  * Block layouts (ggml):
  *   q8_0: 34 bytes = f16 scale d, then 32 int8 codes q[0..31];            value = d·q
  *   q4_0: 18 bytes = f16 scale d, then 16 bytes; byte j holds element j in its low nibble and element j+16 in its
  *         high nibble;                                                     value = d·(nibble - 8)
- * q8 activations of one token (see kernelExports.q8ActivationBytes): cols int8 codes, then cols/32 f32 scales.
+ * q8_0 activations of one token (see kernelExports.q8_0ActivationBytes): cols int8 codes, then cols/32 f32 scales
+ * (llama.cpp's f16 block scales, held as f32).
  *
  * Weight matrices are read in the interleaved layout (rewritten in place at load by weightLayout.ts): every whole
  * group of 4 rows keeps its 4·rowBytes bytes but orders them block by block,
@@ -90,7 +91,7 @@ export const Q4_0: i32 = 1;
 }
 
 /**
- * Σ_c W[r,c]·x[c] of weight row r against one token's q8 activations xq (scales at xq + cols), in either layout:
+ * Σ_c W[r,c]·x[c] of weight row r against one token's q8_0 activations xq (scales at xq + cols), in either layout:
  * rows inside a whole group are read across the group's blocks, the others as plain rows.
  */
 // @ts-ignore: decorator
